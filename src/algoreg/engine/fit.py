@@ -1,0 +1,271 @@
+"""``fit`` and ``fit_many``: train one trial, or a batch of compatible trials as one program."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import ConfigError, check_choice, check_int, check_real
+from ..models import Factorization
+from ..optim import Optimizer
+from ..optim import adam as default_optimizer
+from ..penalties import Penalty
+from ..problems import Problem
+from .loop import TrialConst, compiled_chunk, compiled_init, compiled_metrics
+from .result import RUNNING, STATUSES, FitResult
+
+DTYPES = ("float32", "float64")
+
+
+def _per_trial(name: str, value: Any, n: int) -> list:
+    """Broadcast a scalar (or check a sequence) to one value per trial."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ConfigError(f"{name} has {len(value)} entries but there are {n} trials")
+        return list(value)
+    return [value] * n
+
+
+def _check_batch(problems, penalties, optimizers) -> None:
+    sig = problems[0].signature()
+    for i, p in enumerate(problems):
+        if not isinstance(p, Problem):
+            raise ConfigError(f"problems[{i}] is a {type(p).__name__}, not an algoreg Problem")
+        if p.signature() != sig:
+            raise ConfigError(
+                f"problems[{i}] {p.signature()} cannot share a batch with problems[0] {sig}: "
+                "a batch needs one problem type and shape"
+            )
+    for i, p in enumerate(penalties):
+        if p is not None and not isinstance(p, Penalty):
+            raise ConfigError(f"penalty[{i}] is a {type(p).__name__}, not an algoreg Penalty")
+    keys = {p.static_key() for p in penalties if p is not None and p.lam > 0}
+    if len(keys) > 1:
+        raise ConfigError(
+            f"one batch needs one penalty type (λ may vary); got {sorted(map(str, keys))}"
+        )
+    for i, o in enumerate(optimizers):
+        if not isinstance(o, Optimizer):
+            raise ConfigError(f"optimizer[{i}] is a {type(o).__name__}, not an algoreg Optimizer")
+    if len({o.static_key() for o in optimizers}) > 1:
+        raise ConfigError("one batch needs one optimizer kind (hyper-parameters may vary)")
+
+
+def fit_many(
+    problems: Sequence[Problem],
+    model: Factorization,
+    *,
+    penalty: Penalty | Sequence[Penalty | None] | None = None,
+    optimizer: Optimizer | Sequence[Optimizer] | None = None,
+    seeds: Sequence[int] | None = None,
+    max_steps: int | Sequence[int] = 10_000,
+    tol: float | Sequence[float] = 0.0,
+    log_every: int = 1000,
+    diverge_above: float = 1e10,
+    dtype: str = "float32",
+    progress: bool | Callable[[dict], None] = False,
+) -> list[FitResult]:
+    """Train B compatible trials as one batched program; return one result per trial.
+
+    Per-trial (scalar or sequence of length B): ``penalty`` λ, ``optimizer`` hyper-parameters,
+    ``seeds`` (initialization key; default 0…B−1), ``max_steps``, ``tol``. Shared: the
+    problem type and shape, ``model``, the penalty and optimizer kinds. Every ``log_every``
+    steps each running trial logs train loss, objective, test metrics, singular values,
+    effective rank, nuclear and Frobenius norms and balancedness. ``progress=True`` prints a
+    line per chunk to stderr; a callable receives a dict per chunk instead.
+    """
+    problems = list(problems)
+    if not problems:
+        raise ConfigError("fit_many needs at least one problem")
+    if not isinstance(model, Factorization):
+        raise ConfigError(f"model must be an algoreg model, got {type(model).__name__}")
+    B = len(problems)
+    penalties = _per_trial("penalty", penalty, B)
+    optimizers = _per_trial("optimizer", default_optimizer() if optimizer is None else optimizer, B)
+    seeds = list(range(B)) if seeds is None else _per_trial("seeds", list(seeds), B)
+    seeds = [check_int(f"seeds[{i}]", s, low=0) for i, s in enumerate(seeds)]
+    max_steps = [check_int("max_steps", s, low=1) for s in _per_trial("max_steps", max_steps, B)]
+    tol = [check_real("tol", t, low=0.0) for t in _per_trial("tol", tol, B)]
+    log_every = check_int("log_every", log_every, low=1)
+    diverge_above = check_real("diverge_above", diverge_above, low=0.0, low_open=True)
+    check_choice("dtype", dtype, DTYPES)
+    _check_batch(problems, penalties, optimizers)
+
+    x64 = jax.enable_x64(True) if dtype == "float64" else contextlib.nullcontext()
+    with x64:
+        return _run(
+            problems,
+            model,
+            penalties,
+            optimizers,
+            seeds,
+            max_steps,
+            tol,
+            log_every,
+            diverge_above,
+            dtype,
+            progress,
+        )
+
+
+def _run(
+    problems,
+    model,
+    penalties,
+    optimizers,
+    seeds,
+    max_steps,
+    tol,
+    log_every,
+    diverge_above,
+    dtype,
+    progress,
+) -> list[FitResult]:
+    t0 = time.perf_counter()
+    B = len(problems)
+    problem_cls = type(problems[0])
+    shape = problems[0].shape
+    # a batch whose λs are all zero needs no penalty term (and no SVD per step)
+    active = [p for p in penalties if p is not None and p.lam > 0]
+    template = dataclasses.replace(active[0], lam=1.0) if active else None
+    lam = [0.0 if p is None else p.lam for p in penalties]
+
+    fdt = jnp.dtype(dtype)
+    data = {k: jnp.asarray(v, fdt) for k, v in problem_cls.stack(problems).items()}
+    hyper = {n: jnp.asarray([o.params[n] for o in optimizers], fdt) for n in optimizers[0].params}
+    const = TrialConst(
+        data, hyper, jnp.asarray(lam, fdt), jnp.asarray(max_steps, jnp.int32), jnp.asarray(tol, fdt)
+    )
+    opt_key = optimizers[0].static_key()
+    keys = jax.vmap(jax.random.key)(jnp.asarray(seeds, jnp.uint32))
+    state = compiled_init(model, opt_key, shape, dtype)(keys, hyper)
+    length = min(log_every, max(max_steps))
+    chunk = compiled_chunk(problem_cls, model, template, opt_key, length, diverge_above)
+    metrics = compiled_metrics(problem_cls, model, template)
+
+    logs: list[list[dict]] = [[] for _ in range(B)]
+
+    def record(state, which) -> None:
+        values = jax.device_get(metrics(state.params, const))
+        steps = np.asarray(state.step)
+        for i in which:
+            logs[i].append({"step": int(steps[i]), **{k: v[i] for k, v in values.items()}})
+
+    record(state, range(B))
+    while True:
+        was_running = np.flatnonzero(np.asarray(state.status) == RUNNING)
+        if was_running.size == 0:
+            break
+        state = chunk(state, const)
+        record(state, was_running)
+        _report(progress, state, B, max(max_steps), t0)
+
+    wall = time.perf_counter() - t0
+    params = jax.device_get(state.params)
+    status = np.asarray(state.status)
+    steps = np.asarray(state.step)
+    results = []
+    for i in range(B):
+        final = logs[i][-1]
+        history = {k: np.asarray([row[k] for row in logs[i]]) for k in final}
+        name = STATUSES[status[i]]
+        if name == "max_steps" and final["train_loss"] <= tol[i]:
+            name = "converged"  # reached tol exactly on the last allowed step
+        factors = [np.asarray(p[i]) for p in params]
+        results.append(
+            FitResult(
+                matrix=np.asarray(model.product(tuple(jnp.asarray(f) for f in factors))),
+                factors=factors,
+                status=name,
+                steps=int(steps[i]),
+                metrics={
+                    k: float(v) for k, v in final.items() if k not in ("step", "singular_values")
+                },
+                history=history,
+                wall_time=wall,
+                seed=seeds[i],
+                config={
+                    "problem": repr(problems[i]),
+                    "model": dataclasses.asdict(model),
+                    "penalty": None
+                    if penalties[i] is None
+                    else {"kind": penalties[i].name, **dataclasses.asdict(penalties[i])},
+                    "optimizer": {
+                        "kind": optimizers[i].kind,
+                        **optimizers[i].params,
+                        **dict(optimizers[i].static),
+                    },
+                    "max_steps": max_steps[i],
+                    "tol": tol[i],
+                    "log_every": log_every,
+                    "dtype": dtype,
+                    "batch_size": B,
+                },
+            )
+        )
+    return results
+
+
+def _report(progress, state, B: int, max_steps: int, t0: float) -> None:
+    if not progress:
+        return
+    status = np.asarray(state.status)
+    info = {
+        "running": int(np.sum(status == RUNNING)),
+        "trials": B,
+        "max_step": int(np.max(np.asarray(state.step))),
+        "max_steps": max_steps,
+        "elapsed": time.perf_counter() - t0,
+    }
+    if callable(progress):
+        progress(info)
+    else:
+        print(
+            f"[algoreg] step {info['max_step']}/{max_steps}  running {info['running']}/{B}"
+            f"  {info['elapsed']:.1f}s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def fit(
+    problem: Problem,
+    model: Factorization,
+    *,
+    penalty: Penalty | None = None,
+    optimizer: Optimizer | None = None,
+    seed: int = 0,
+    max_steps: int = 10_000,
+    tol: float = 0.0,
+    log_every: int = 1000,
+    diverge_above: float = 1e10,
+    dtype: str = "float32",
+    progress: bool | Callable[[dict], None] = False,
+) -> FitResult:
+    """Train one trial: minimise loss(W) + λ·R(W) over the model's parameters.
+
+    ``W`` is the model's end-to-end matrix, ``loss`` the problem's data fit, ``R`` the
+    penalty (None: no penalty); stops at train loss ≤ ``tol``, ``max_steps`` or divergence.
+    Defaults: Adam with learning rate 1e-3. See :func:`fit_many` for the batched form.
+    """
+    return fit_many(
+        [problem],
+        model,
+        penalty=penalty,
+        optimizer=optimizer,
+        seeds=[seed],
+        max_steps=max_steps,
+        tol=tol,
+        log_every=log_every,
+        diverge_above=diverge_above,
+        dtype=dtype,
+        progress=progress,
+    )[0]

@@ -1,0 +1,148 @@
+"""The one training loop: a batch of trials as one compiled tensor program.
+
+A trial is a pure function of (problem data, initial key, hyper-parameters). A batch stacks
+B compatible trials (same problem type and shape, model, penalty type, optimizer kind) on a
+leading axis and ``vmap``s the step. Python runs once per chunk of ``log_every`` steps: the
+chunk is a jitted ``lax.while_loop`` that exits early once every trial has stopped. Each trial
+stops on its own — train loss ≤ tol (checked before each step, as in Arora et al.'s code),
+``max_steps`` reached, or divergence (non-finite objective or parameters, or train loss above
+``diverge_above``): a diverged trial keeps its last finite iterate. Compiled programs are
+cached on the static configuration, so repeated calls with other seeds, sample sizes,
+learning rates or λs reuse them.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from ..metrics import balancedness, effective_rank_of
+from ..models import Factorization
+from ..optim import Optimizer
+from ..penalties import Penalty
+from .result import CONVERGED, DIVERGED, MAX_STEPS, RUNNING
+
+
+class TrialState(NamedTuple):
+    params: tuple[jax.Array, ...]
+    opt_state: Any
+    step: jax.Array  # int32, steps taken
+    status: jax.Array  # int32, see result.STATUSES
+
+
+class TrialConst(NamedTuple):
+    """Per-trial constants (each with a leading batch axis when batched)."""
+
+    data: dict[str, jax.Array]
+    hyper: dict[str, jax.Array]
+    lam: jax.Array
+    max_steps: jax.Array
+    tol: jax.Array
+
+
+def _objective(problem_cls, model: Factorization, penalty: Penalty | None):
+    def objective(params, data, lam):
+        W = model.product(params)
+        fit = problem_cls.loss(W, data)
+        total = fit if penalty is None else fit + lam * penalty.raw(W)
+        return total, fit
+
+    return objective
+
+
+def _all_finite(tree) -> jax.Array:
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
+
+
+@functools.lru_cache(maxsize=128)
+def compiled_init(model: Factorization, optimizer_key: tuple, shape: tuple[int, int], dtype: str):
+    """jit(vmap(init)): keys, hyper → TrialState."""
+    kind, names, static = optimizer_key
+    spec = Optimizer(kind, tuple((n, 0.0) for n in names), static)
+
+    def init(key, hyper):
+        params = model.init_params(key, shape, jnp.dtype(dtype))
+        opt_state = spec.build(**hyper).init(params)
+        zero = jnp.zeros((), jnp.int32)
+        return TrialState(params, opt_state, zero, zero + RUNNING)
+
+    return jax.jit(jax.vmap(init))
+
+
+@functools.lru_cache(maxsize=128)
+def compiled_chunk(
+    problem_cls: type,
+    model: Factorization,
+    penalty: Penalty | None,
+    optimizer_key: tuple,
+    length: int,
+    diverge_above: float,
+):
+    """jit of: run up to ``length`` steps of every trial in a batch (vmap'd step)."""
+    kind, names, static = optimizer_key
+    spec = Optimizer(kind, tuple((n, 0.0) for n in names), static)
+    value_and_grad = jax.value_and_grad(_objective(problem_cls, model, penalty), has_aux=True)
+
+    def step(state: TrialState, const: TrialConst) -> TrialState:
+        (total, fit), grads = value_and_grad(state.params, const.data, const.lam)
+        updates, opt_state = spec.build(**const.hyper).update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        running = state.status == RUNNING
+        bad = ~(jnp.isfinite(total) & _all_finite(params)) | (fit > diverge_above)
+        status = jnp.where(
+            ~running,
+            state.status,
+            jnp.where(fit <= const.tol, CONVERGED, jnp.where(bad, DIVERGED, RUNNING)),
+        )
+        advance = status == RUNNING
+        steps = state.step + advance.astype(jnp.int32)
+        status = jnp.where(advance & (steps >= const.max_steps), MAX_STEPS, status)
+        keep = functools.partial(jnp.where, advance)
+        return TrialState(
+            jax.tree.map(keep, params, state.params),
+            jax.tree.map(keep, opt_state, state.opt_state),
+            steps,
+            status,
+        )
+
+    batched_step = jax.vmap(step)
+
+    def chunk(state: TrialState, const: TrialConst) -> TrialState:
+        def cond(carry):
+            i, s = carry
+            return (i < length) & jnp.any(s.status == RUNNING)
+
+        def body(carry):
+            i, s = carry
+            return i + 1, batched_step(s, const)
+
+        return jax.lax.while_loop(cond, body, (jnp.zeros((), jnp.int32), state))[1]
+
+    return jax.jit(chunk, donate_argnums=0)
+
+
+@functools.lru_cache(maxsize=128)
+def compiled_metrics(problem_cls: type, model: Factorization, penalty: Penalty | None):
+    """jit(vmap): params, const → dict of logged quantities of each trial."""
+    objective = _objective(problem_cls, model, penalty)
+
+    def metrics(params, const: TrialConst) -> dict[str, jax.Array]:
+        W = model.product(params)
+        s = jnp.linalg.svd(W, compute_uv=False)
+        total, fit = objective(params, const.data, const.lam)
+        return {
+            "train_loss": fit,
+            "objective": total,
+            **problem_cls.metrics(W, const.data),
+            "effective_rank": effective_rank_of(s),
+            "nuclear_norm": jnp.sum(s),
+            "fro_norm": jnp.sqrt(jnp.sum(s**2)),
+            "balancedness": balancedness(params),
+            "singular_values": s,
+        }
+
+    return jax.jit(jax.vmap(metrics))

@@ -1,0 +1,17 @@
+"""Metrics: spectra, effective and numerical rank, balancedness (errors live on problems)."""
+
+from .spectrum import (
+    balancedness,
+    effective_rank,
+    effective_rank_of,
+    numerical_rank,
+    singular_values,
+)
+
+__all__ = [
+    "balancedness",
+    "effective_rank",
+    "effective_rank_of",
+    "numerical_rank",
+    "singular_values",
+]

@@ -1,0 +1,29 @@
+"""Optimizers (optax-based) including GroupRMSprop and the Adam ablations."""
+
+from .optimizers import (
+    OPTIMIZERS,
+    Optimizer,
+    adam,
+    adam_denominator,
+    adam_numerator,
+    gd,
+    get,
+    group_rmsprop,
+    momentum,
+    rmsprop,
+    scale_by_group_rms,
+)
+
+__all__ = [
+    "OPTIMIZERS",
+    "Optimizer",
+    "adam",
+    "adam_denominator",
+    "adam_numerator",
+    "gd",
+    "get",
+    "group_rmsprop",
+    "momentum",
+    "rmsprop",
+    "scale_by_group_rms",
+]
