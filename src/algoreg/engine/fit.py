@@ -19,7 +19,7 @@ from ..optim import Optimizer
 from ..optim import adam as default_optimizer
 from ..penalties import Penalty
 from ..problems import Problem
-from .loop import TrialConst, compiled_chunk, compiled_init, compiled_metrics
+from .loop import TrialConst, compiled_chunk, compiled_init, compiled_metrics, keep_finite
 from .result import RUNNING, STATUSES, FitResult
 
 DTYPES = ("float32", "float64")
@@ -152,12 +152,17 @@ def _run(
     metrics = compiled_metrics(problem_cls, model, template)
 
     logs: list[list[dict]] = [[] for _ in range(B)]
+    snapshot = state.params  # last iterate with a finite objective, per trial
 
     def record(state, which) -> None:
+        nonlocal snapshot
         values = jax.device_get(metrics(state.params, const))
+        finite = np.isfinite(values["objective"])
+        snapshot = keep_finite(snapshot, state.params, jnp.asarray(finite))
         steps = np.asarray(state.step)
         for i in which:
-            logs[i].append({"step": int(steps[i]), **{k: v[i] for k, v in values.items()}})
+            if finite[i]:  # a diverged trial's non-finite point is not logged
+                logs[i].append({"step": int(steps[i]), **{k: v[i] for k, v in values.items()}})
 
     record(state, range(B))
     while True:
@@ -169,7 +174,7 @@ def _run(
         _report(progress, state, B, max(max_steps), t0)
 
     wall = time.perf_counter() - t0
-    params = jax.device_get(state.params)
+    params = jax.device_get(snapshot)
     status = np.asarray(state.status)
     steps = np.asarray(state.step)
     results = []

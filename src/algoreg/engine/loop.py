@@ -5,10 +5,11 @@ B compatible trials (same problem type and shape, model, penalty type, optimizer
 leading axis and ``vmap``s the step. Python runs once per chunk of ``log_every`` steps: the
 chunk is a jitted ``lax.while_loop`` that exits early once every trial has stopped. Each trial
 stops on its own — train loss ≤ tol (checked before each step, as in Arora et al.'s code),
-``max_steps`` reached, or divergence (non-finite objective or parameters, or train loss above
-``diverge_above``): a diverged trial keeps its last finite iterate. Compiled programs are
-cached on the static configuration, so repeated calls with other seeds, sample sizes,
-learning rates or λs reuse them.
+``max_steps`` reached, or divergence (non-finite objective, or train loss above
+``diverge_above``). A diverged trial is returned at its last logged finite iterate (kept by
+the host loop at log points, so the step carries no extra pass over the parameters).
+Compiled programs are cached on the static configuration, so repeated calls with other
+seeds, sample sizes, learning rates or λs reuse them.
 """
 
 from __future__ import annotations
@@ -54,10 +55,6 @@ def _objective(problem_cls, model: Factorization, penalty: Penalty | None):
     return objective
 
 
-def _all_finite(tree) -> jax.Array:
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
-
-
 @functools.lru_cache(maxsize=128)
 def compiled_init(model: Factorization, optimizer_key: tuple, shape: tuple[int, int], dtype: str):
     """jit(vmap(init)): keys, hyper → TrialState."""
@@ -89,16 +86,17 @@ def compiled_chunk(
 
     def step(state: TrialState, const: TrialConst) -> TrialState:
         (total, fit), grads = value_and_grad(state.params, const.data, const.lam)
-        updates, opt_state = spec.build(**const.hyper).update(grads, state.opt_state, state.params)
-        params = optax.apply_updates(state.params, updates)
         running = state.status == RUNNING
-        bad = ~(jnp.isfinite(total) & _all_finite(params)) | (fit > diverge_above)
+        # decided from scalars at the current iterate only: no extra pass over the parameters
+        bad = ~jnp.isfinite(total) | (fit > diverge_above)
         status = jnp.where(
             ~running,
             state.status,
             jnp.where(fit <= const.tol, CONVERGED, jnp.where(bad, DIVERGED, RUNNING)),
         )
         advance = status == RUNNING
+        updates, opt_state = spec.build(**const.hyper).update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
         steps = state.step + advance.astype(jnp.int32)
         status = jnp.where(advance & (steps >= const.max_steps), MAX_STEPS, status)
         keep = functools.partial(jnp.where, advance)
@@ -122,7 +120,7 @@ def compiled_chunk(
 
         return jax.lax.while_loop(cond, body, (jnp.zeros((), jnp.int32), state))[1]
 
-    return jax.jit(chunk, donate_argnums=0)
+    return jax.jit(chunk)
 
 
 @functools.lru_cache(maxsize=128)
@@ -146,3 +144,11 @@ def compiled_metrics(problem_cls: type, model: Factorization, penalty: Penalty |
         }
 
     return jax.jit(jax.vmap(metrics))
+
+
+@jax.jit
+def keep_finite(snapshot, params, finite: jax.Array):
+    """Per trial: ``params`` where ``finite``, else the previous ``snapshot``."""
+    return jax.tree.map(
+        lambda s, p: jnp.where(finite.reshape((-1,) + (1,) * (p.ndim - 1)), p, s), snapshot, params
+    )

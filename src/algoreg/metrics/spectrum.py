@@ -41,7 +41,5 @@ def balancedness(factors: Sequence[jax.Array]) -> jax.Array:
 
     Gradient flow on a linear factorization conserves each W_{j+1}ᵀW_{j+1} − W_jW_jᵀ.
     """
-    gaps = [
-        jnp.linalg.norm(b.T @ b - a @ a.T) for a, b in itertools.pairwise(factors)
-    ]
+    gaps = [jnp.linalg.norm(b.T @ b - a @ a.T) for a, b in itertools.pairwise(factors)]
     return jnp.max(jnp.stack(gaps)) if gaps else jnp.zeros((), jnp.asarray(factors[0]).dtype)
