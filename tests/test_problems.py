@@ -93,3 +93,15 @@ def test_completion_problem_from_arrays_validates():
         ar.problems.CompletionProblem(truth, np.zeros((4, 5), bool))
     with pytest.raises(ConfigError, match="non-finite"):
         ar.problems.CompletionProblem(np.full((4, 5), np.nan), np.ones((4, 5), bool))
+
+
+def test_completion_without_truth_trains_and_reports_nan_truth_metrics():
+    full = ar.problems.completion((12, 10), 2, 80, seed=0)
+    p = ar.problems.CompletionProblem(None, full.mask, full.observed)
+    m = p.evaluate(full.truth)
+    assert m["train_loss"] == pytest.approx(0, abs=1e-10)
+    assert np.isnan(m["test_error"]) and np.isnan(m["mse"])
+    r = ar.fit(p, ar.models.factorization(2), optimizer=ar.optim.adam(1e-2), max_steps=50)
+    assert np.isfinite(r.train_loss) and np.isnan(r.test_error)
+    with pytest.raises(ConfigError, match="observed is required"):
+        ar.problems.CompletionProblem(None, full.mask)

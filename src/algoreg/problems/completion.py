@@ -16,19 +16,26 @@ class CompletionProblem(Problem):
     Train loss: mean squared error over Ω, ``Σ_Ω (W − M)² / |Ω|``. Metrics:
     ``test_error`` = ‖P_Ωᶜ(W − W*)‖_F / ‖P_Ωᶜ(W*)‖_F (NaN when every entry is observed),
     ``rel_error`` = ‖W − W*‖_F / ‖W*‖_F and ``mse`` = mean over all entries of (W − W*)².
+    With ``truth=None`` (a matrix with missing entries and no known truth) ``observed`` is
+    required and the truth-based metrics are NaN.
     """
 
     kind = "completion"
 
     def __init__(
         self,
-        truth: np.ndarray,
+        truth: np.ndarray | None,
         mask: np.ndarray,
         observed: np.ndarray | None = None,
         *,
         noise: float = 0.0,
         seed: int | None = None,
     ) -> None:
+        self.has_truth = truth is not None
+        if truth is None:
+            if observed is None:
+                raise ConfigError("observed is required when the truth is unknown (truth=None)")
+            truth = np.zeros(np.shape(observed))
         truth = np.asarray(truth, dtype=np.float64)
         mask = np.asarray(mask)
         if truth.ndim != 2:
@@ -60,6 +67,7 @@ class CompletionProblem(Problem):
             "observed": self.observed,
             "truth": self.truth,
             "n_obs": np.asarray(float(self.n_obs)),
+            "has_truth": np.asarray(float(self.has_truth)),
         }
 
     @staticmethod
@@ -70,11 +78,13 @@ class CompletionProblem(Problem):
     def metrics(W: Array, data: dict[str, Array]) -> dict[str, Array]:
         diff = W - data["truth"]
         unobserved = 1.0 - data["mask"]
-        return {
+        known = data["has_truth"] > 0
+        out = {
             "test_error": relative_error(unobserved * diff, unobserved * data["truth"]),
             "rel_error": relative_error(diff, data["truth"]),
             "mse": jnp.mean(diff**2),
         }
+        return {k: jnp.where(known, v, jnp.nan) for k, v in out.items()}
 
     def __repr__(self) -> str:
         return f"CompletionProblem(shape={self.shape}, n_obs={self.n_obs}, noise={self.noise})"
