@@ -5,24 +5,50 @@
 >>> r = ar.fit(p, ar.models.factorization(depth=3, init_scale=1e-3),
 ...            optimizer=ar.optim.group_rmsprop(learning_rate=1e-3), max_steps=50_000, tol=1e-6)
 >>> r.test_error, r.status, r.steps
+
+Submodules load on first use, so ``import algoreg`` (and the command line) start without
+JAX, and worker processes can pin their BLAS/XLA threads before the numerical stack loads.
 """
 
-from . import metrics, models, optim, penalties, problems
-from .engine import FitResult, fit, fit_many
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from .errors import ConfigError, ConvergenceWarning
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ConfigError",
-    "ConvergenceWarning",
-    "FitResult",
-    "__version__",
-    "fit",
-    "fit_many",
+_SUBMODULES = (
+    "baselines",
+    "engine",
+    "estimators",
     "metrics",
     "models",
     "optim",
     "penalties",
     "problems",
+    "report",
+    "studies",
+)
+_FROM_ENGINE = ("FitResult", "fit", "fit_many")
+
+__all__ = [
+    "ConfigError",
+    "ConvergenceWarning",
+    "__version__",
+    *_FROM_ENGINE,
+    *_SUBMODULES,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _FROM_ENGINE:
+        return getattr(importlib.import_module(".engine", __name__), name)
+    raise AttributeError(f"module 'algoreg' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

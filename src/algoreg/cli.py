@@ -1,56 +1,263 @@
-"""The ``algoreg`` command line."""
+"""The ``algoreg`` command line.
+
+    algoreg run STUDY.toml [--out DIR] [--jobs N] [--set KEY=VALUE ...] [--dry-run]
+    algoreg status DIR
+    algoreg results DIR [--format table|csv|json]
+    algoreg plot DIR [--x problem.n_obs] [--y test_error] [--hue method]
+    algoreg export DIR --parquet FILE
+    algoreg reproduce NAME [--quick] [--out DIR] [--jobs N] | --list
+    algoreg demo [--quick]
+
+Invalid input prints one ``algoreg: error: ...`` line and exits with status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .errors import ConfigError
 
 
-def _threads_pinned() -> None:
-    """One BLAS/XLA thread per process (set before JAX starts): far faster on small boxes."""
-    import os
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="algoreg",
+        description="Implicit and explicit regularization in low-rank recovery.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
 
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    os.environ.setdefault("MKL_NUM_THREADS", "1")
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "intra_op_parallelism_threads" not in flags:
-        os.environ["XLA_FLAGS"] = (
-            flags + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-        ).strip()
+    def executor_args(p):
+        p.add_argument("--out", type=Path, help="study directory (default: runs/NAME)")
+        p.add_argument(
+            "--jobs",
+            type=int,
+            default=None,
+            help="worker processes (default: all cores; 1 = in-process)",
+        )
+        p.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a study value, e.g. train.max_steps=5000 or grid.model.depth=[1,2]",
+        )
+        p.add_argument("--scheduler", help="Dask scheduler address (tcp://HOST:PORT)")
+        p.add_argument(
+            "--batch-size",
+            type=int,
+            default=None,
+            help="trials per engine batch (default: 1 on CPU, 64 on a GPU)",
+        )
+        p.add_argument("--retry-failed", action="store_true", help="rerun trials that failed")
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    run = sub.add_parser("run", help="run (or resume) a study file")
+    run.add_argument("study", type=Path)
+    run.add_argument("--dry-run", action="store_true", help="list the expanded trials and exit")
+    run.add_argument("--quick", action="store_true", help="apply the file's [quick] overrides")
+    executor_args(run)
+
+    status = sub.add_parser("status", help="done / failed / pending trials of a study directory")
+    status.add_argument("dir", type=Path)
+
+    results = sub.add_parser("results", help="one row per trial: config fields and metrics")
+    results.add_argument("dir", type=Path)
+    results.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    results.add_argument("--columns", nargs="*", help="columns to show (default: all)")
+
+    plot = sub.add_parser("plot", help="paper-style figure (PNG + PDF) of a study")
+    plot.add_argument("dir", type=Path)
+    plot.add_argument("--x", default="problem.n_obs")
+    plot.add_argument("--y", default="test_error")
+    plot.add_argument("--hue", default="method")
+    plot.add_argument("--out", type=Path, help="figure path without suffix (default: DIR/figure)")
+
+    export = sub.add_parser("export", help="export results to one Parquet file")
+    export.add_argument("dir", type=Path)
+    export.add_argument("--parquet", type=Path, required=True)
+
+    rep = sub.add_parser("reproduce", help="run a preset study and write its table and figure")
+    rep.add_argument("name", nargs="?")
+    rep.add_argument("--list", action="store_true", help="list the presets")
+    rep.add_argument("--quick", action="store_true", help="the small version (about a minute)")
+    executor_args(rep)
+
+    demo = sub.add_parser("demo", help="compare depth, optimizer and the ratio penalty quickly")
+    demo.add_argument("--quick", action="store_true", help="fewer steps")
+    demo.add_argument("--seeds", type=int, default=2)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="algoreg", description=__doc__)
-    sub = parser.add_subparsers(dest="command")
-    demo = sub.add_parser(
-        "demo", help="compare depth, optimizer and the ratio penalty on one problem"
-    )
-    demo.add_argument("--quick", action="store_true", help="a 1-minute version (fewer steps)")
-    demo.add_argument("--n-obs", type=int, default=2000)
-    demo.add_argument("--seeds", type=int, default=2)
-    demo.add_argument("--max-steps", type=int, default=None)
-    demo.add_argument("--lam", type=float, default=0.003, help="ratio-penalty weight λ")
-    args = parser.parse_args(argv)
-    _threads_pinned()
-    try:
-        if args.command in (None, "demo"):
-            from . import demo as demo_mod
+    args = _parser().parse_args(argv)
+    from .studies.executors import pin_threads
 
-            quick = getattr(args, "quick", False)
-            steps = getattr(args, "max_steps", None) or (8000 if quick else 30_000)
-            demo_mod.run(
-                n_obs=getattr(args, "n_obs", 2000),
-                n_seeds=getattr(args, "seeds", 2),
-                max_steps=steps,
-                lam=getattr(args, "lam", 0.003),
-            )
+    pin_threads()  # before NumPy/JAX load in this process
+    try:
+        return COMMANDS[args.command](args)
     except ConfigError as exc:
         print(f"algoreg: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("algoreg: interrupted", file=sys.stderr)
+        print("algoreg: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+
+
+def _load(args, path: Path):
+    from .studies import load_study
+
+    return load_study(path, overrides=args.overrides, quick=getattr(args, "quick", False))
+
+
+def _run_loaded(args, study) -> tuple[int, Path]:
+    from .studies import run_study
+
+    out = args.out or Path("runs") / study.name
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
+    summary = run_study(
+        study,
+        out,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        batch_size=args.batch_size,
+        retry_failed=args.retry_failed,
+        progress=False if args.no_progress else None,
+    )
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
+    print(
+        f"{study.name}: {summary.total} trials, {summary.skipped} already stored, "
+        f"{summary.ran} run now in {summary.seconds:.1f}s ({counts}) -> {out}"
+    )
+    if summary.interrupted:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130, out
+    return 0, out
+
+
+def cmd_run(args) -> int:
+    study = _load(args, args.study)
+    if args.dry_run:
+        from .report import flatten
+        from .studies import expand
+
+        trials = expand(study)
+        print(f"{study.name}: {len(trials)} trials")
+        for t in trials:
+            fields = " ".join(f"{k}={v}" for k, v in flatten(t.config).items())
+            print(f"{t.trial_id}  {fields}")
+        return 0
+    return _run_loaded(args, study)[0]
+
+
+def _store(path: Path):
+    from .studies import Store
+
+    return Store(path, create=False)
+
+
+def cmd_status(args) -> int:
+    with _store(args.dir) as store:
+        counts = store.counts()
+        ids = store.meta("trial_ids", [])
+        finished = store.finished_ids()
+        name = (store.meta("study") or {}).get("name", args.dir.name)
+    pending = len(set(ids) - finished)
+    done = sum(v for k, v in counts.items() if k != "failed")
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    print(
+        f"{name}: {len(ids)} trials: done {done}, failed {counts.get('failed', 0)}, "
+        f"pending {pending}" + (f" ({detail})" if detail else "")
+    )
     return 0
+
+
+def _rows(directory: Path):
+    from .report import result_rows
+
+    with _store(directory) as store:
+        return result_rows(store.trials())
+
+
+def cmd_results(args) -> int:
+    from .report import format_rows
+
+    print(format_rows(_rows(args.dir), args.format, args.columns))
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from .report import plot_summary
+
+    rows = _rows(args.dir)
+    if not rows:
+        raise ConfigError(f"{args.dir}: no finished trials to plot")
+    for key in (args.x, args.y, args.hue):
+        if key not in rows[0]:
+            raise ConfigError(f"unknown column {key!r}; available: {', '.join(rows[0])}")
+    paths = plot_summary(
+        rows, args.out or args.dir / "figure", x=args.x, y=args.y, hue=args.hue, title=args.dir.name
+    )
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
+def cmd_export(args) -> int:
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ConfigError(
+            "export needs pandas and pyarrow: pip install 'algoreg[parquet]'"
+        ) from None
+    rows = _rows(args.dir)
+    pd.DataFrame(rows).to_parquet(args.parquet, index=False)
+    print(f"wrote {len(rows)} trials to {args.parquet}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from .studies import PRESETS, preset_path
+
+    if args.list or not args.name:
+        for name in PRESETS:
+            print(name)
+        return 0
+    study = _load(args, preset_path(args.name))
+    code, out = _run_loaded(args, study)
+    from .report import format_rows, plot_summary, result_rows, summarize
+    from .studies import Store
+
+    with Store(out) as store:
+        rows = result_rows(store.trials(store.meta("trial_ids", [])))
+    if rows:
+        for y in ("test_error", "mse"):
+            table = summarize(rows, ["method", "problem.n_obs"], y)
+            (out / f"summary_{y}.csv").write_text(format_rows(table, "csv"))
+        print(format_rows(summarize(rows, ["method", "problem.n_obs"], "test_error")))
+        paths = plot_summary(rows, out / "figure", title=study.name)
+        print("wrote " + ", ".join(map(str, paths)))
+    return code
+
+
+def cmd_demo(args) -> int:
+    from . import demo
+
+    demo.run(n_seeds=args.seeds, max_steps=8000 if args.quick else 30_000)
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "status": cmd_status,
+    "results": cmd_results,
+    "plot": cmd_plot,
+    "export": cmd_export,
+    "reproduce": cmd_reproduce,
+    "demo": cmd_demo,
+}
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

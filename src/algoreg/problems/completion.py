@@ -103,6 +103,20 @@ def uniform_mask(shape: tuple[int, int], n_obs: int, seed) -> np.ndarray:
     return mask.reshape(m, n)
 
 
+def check_completion(
+    shape: tuple[int, int], rank: int, n_obs: int, noise: float = 0.0, seed: int = 0
+) -> dict:
+    """Validated, normalized parameters of :func:`completion` (no data is generated)."""
+    m, n = check_shape("shape", shape)
+    return {
+        "shape": (m, n),
+        "rank": check_int("rank", rank, low=1, high=min(m, n)),
+        "n_obs": check_int("n_obs", n_obs, low=1, high=m * n),
+        "noise": check_real("noise", noise, low=0.0),
+        "seed": check_int("seed", seed, low=0),
+    }
+
+
 def completion(
     shape: tuple[int, int] = (100, 100),
     rank: int = 5,
@@ -117,13 +131,9 @@ def completion(
     (``SeedSequence(seed).spawn(3)``): the same seed with different ``n_obs`` gives the same
     truth and nested observation sets.
     """
-    m, n = check_shape("shape", shape)
-    rank = check_int("rank", rank, low=1, high=min(m, n))
-    n_obs = check_int("n_obs", n_obs, low=1, high=m * n)
-    noise = check_real("noise", noise, low=0.0)
-    seed = check_int("seed", seed, low=0)
-    truth_ss, mask_ss, noise_ss = np.random.SeedSequence(seed).spawn(3)
-    truth = low_rank((m, n), rank, truth_ss)
-    mask = uniform_mask((m, n), n_obs, mask_ss)
-    observed = truth + noise * np.random.default_rng(noise_ss).standard_normal((m, n))
-    return CompletionProblem(truth, mask, observed, noise=noise, seed=seed)
+    a = check_completion(shape, rank, n_obs, noise, seed)
+    truth_ss, mask_ss, noise_ss = np.random.SeedSequence(a["seed"]).spawn(3)
+    truth = low_rank(a["shape"], a["rank"], truth_ss)
+    mask = uniform_mask(a["shape"], a["n_obs"], mask_ss)
+    observed = truth + a["noise"] * np.random.default_rng(noise_ss).standard_normal(a["shape"])
+    return CompletionProblem(truth, mask, observed, noise=a["noise"], seed=a["seed"])

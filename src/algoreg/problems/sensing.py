@@ -84,6 +84,28 @@ class SensingProblem(Problem):
         return f"SensingProblem(shape={self.shape}, n_obs={self.n_obs}, noise={self.noise})"
 
 
+def check_sensing(
+    shape: tuple[int, int],
+    rank: int,
+    n_obs: int,
+    measurement_scale: float | None = None,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> dict:
+    """Validated, normalized parameters of :func:`sensing` (no data is generated)."""
+    m, n = check_shape("shape", shape)
+    return {
+        "shape": (m, n),
+        "rank": check_int("rank", rank, low=1, high=min(m, n)),
+        "n_obs": check_int("n_obs", n_obs, low=1),
+        "measurement_scale": 1.0 / np.sqrt(m * n)
+        if measurement_scale is None
+        else check_real("measurement_scale", measurement_scale, low=0.0, low_open=True),
+        "noise": check_real("noise", noise, low=0.0),
+        "seed": check_int("seed", seed, low=0),
+    }
+
+
 def sensing(
     shape: tuple[int, int] = (100, 100),
     rank: int = 5,
@@ -99,19 +121,11 @@ def sensing(
     that with the RMS-1 truth each measurement has unit variance. As in :func:`completion`,
     a fixed seed gives the same truth and nested measurement sets across ``n_obs``.
     """
-    m, n = check_shape("shape", shape)
-    rank = check_int("rank", rank, low=1, high=min(m, n))
-    n_obs = check_int("n_obs", n_obs, low=1)
-    scale = (
-        1.0 / np.sqrt(m * n)
-        if measurement_scale is None
-        else check_real("measurement_scale", measurement_scale, low=0.0, low_open=True)
-    )
-    noise = check_real("noise", noise, low=0.0)
-    seed = check_int("seed", seed, low=0)
-    truth_ss, meas_ss, noise_ss = np.random.SeedSequence(seed).spawn(3)
-    truth = low_rank((m, n), rank, truth_ss)
-    A = scale * np.random.default_rng(meas_ss).standard_normal((n_obs, m, n))
+    a = check_sensing(shape, rank, n_obs, measurement_scale, noise, seed)
+    (m, n), n_obs = a["shape"], a["n_obs"]
+    truth_ss, meas_ss, noise_ss = np.random.SeedSequence(a["seed"]).spawn(3)
+    truth = low_rank((m, n), a["rank"], truth_ss)
+    A = a["measurement_scale"] * np.random.default_rng(meas_ss).standard_normal((n_obs, m, n))
     y = np.einsum("kij,ij->k", A, truth)
-    y = y + noise * np.random.default_rng(noise_ss).standard_normal(n_obs)
-    return SensingProblem(truth, A, y, noise=noise, seed=seed)
+    y = y + a["noise"] * np.random.default_rng(noise_ss).standard_normal(n_obs)
+    return SensingProblem(truth, A, y, noise=a["noise"], seed=a["seed"])

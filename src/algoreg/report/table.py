@@ -1,0 +1,111 @@
+"""Result tables: one row per trial (flattened config + final metrics), and summaries over
+seeds (mean, standard deviation and count per group)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"model": {"depth": 3}} → {"model.depth": 3}."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def method_label(config: dict[str, Any]) -> str:
+    """A short name for the method of a trial: model, depth, optimizer, penalty."""
+    model = config["model"]
+    if model["kind"] != "factorization":
+        return model["kind"].replace("_", " ")
+    label = f"depth {model['depth']} {config['optimizer']['kind']}"
+    if model.get("nonlinearity"):
+        label += f" {model['nonlinearity']}"
+    pen = config.get("penalty", {"kind": "none"})
+    if pen["kind"] != "none":
+        label += f" + {pen['kind']} λ={pen['lam']:g}"
+    return label
+
+
+def result_rows(trials: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One flat row per stored trial (see :meth:`Store.trials`)."""
+    rows = []
+    for t in trials:
+        row = {
+            "trial_id": t["trial_id"],
+            "status": t["status"],
+            "method": method_label(t["config"]),
+        }
+        row.update(flatten(t["config"]))
+        row.update({k: (math.nan if v is None else v) for k, v in t["metrics"].items()})
+        row.update({"steps": t["steps"], "wall_s": t["wall_s"], "error": t["error"]})
+        rows.append(row)
+    return rows
+
+
+def summarize(rows: Sequence[dict[str, Any]], by: Sequence[str], y: str) -> list[dict[str, Any]]:
+    """Mean, sd and count of ``y`` over rows grouped by the ``by`` columns (failed and NaN
+    values are left out and counted in ``n_missing``)."""
+    groups: dict[tuple, list] = {}
+    for row in rows:
+        groups.setdefault(tuple(row.get(b) for b in by), []).append(row.get(y, math.nan))
+    out = []
+    for key, values in sorted(groups.items(), key=lambda kv: [str(k) for k in kv[0]]):
+        vals = np.asarray([v for v in values if v is not None], dtype=float)
+        finite = vals[np.isfinite(vals)]
+        out.append(
+            {
+                **dict(zip(by, key, strict=True)),
+                f"{y}_mean": float(finite.mean()) if finite.size else math.nan,
+                f"{y}_sd": float(finite.std()) if finite.size else math.nan,
+                "n": int(finite.size),
+                "n_missing": int(len(values) - finite.size),
+            }
+        )
+    return out
+
+
+def format_rows(
+    rows: Sequence[dict[str, Any]], fmt: str = "table", columns: Sequence[str] | None = None
+) -> str:
+    """Render rows as an aligned text table, CSV or JSON."""
+    if not rows:
+        return "" if fmt != "json" else "[]"
+    columns = list(columns or _columns(rows))
+    if fmt == "json":
+        return json.dumps([{c: r.get(c) for c in columns} for r in rows], indent=1, default=str)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buf.getvalue()
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for r in rows:
+        seen.update(dict.fromkeys(r))
+    return list(seen)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value).splitlines()[0]

@@ -1,0 +1,330 @@
+"""Study files: TOML in, a validated :class:`Study` (base config, grid axes, seeds) out.
+
+A study file has a ``name``, ``seeds = [...]`` or ``n_seeds``, the tables ``[problem]``,
+``[model]``, ``[penalty]``, ``[optimizer]`` and ``[train]`` (the engine's parameter names), a
+``[grid]`` table of dotted keys whose value lists expand to the Cartesian product, and optional
+``[[zip]]`` tables whose lists vary together (one axis each). Example::
+
+    name = "depth-vs-samples"
+    n_seeds = 3
+    [problem]
+    kind = "completion"
+    shape = [100, 100]
+    rank = 5
+    [model]
+    init_scale = 1e-3
+    [optimizer]
+    kind = "group_rmsprop"
+    learning_rate = 1e-3
+    [train]
+    max_steps = 100_000
+    tol = 1e-6
+    [grid]
+    "problem.n_obs" = [2000, 3000]
+    "model.depth" = [2, 3]
+
+Every error names the file, the line (where it can be found), the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, check_int
+
+SECTIONS = ("problem", "model", "penalty", "optimizer", "train")
+TOP_KEYS = ("name", "description", "seeds", "n_seeds", "batch_size", "grid", "zip", "quick")
+
+
+class StudyError(ConfigError):
+    """An invalid study file or override; the message starts with ``file:line:``."""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One grid dimension: ``keys`` (dotted) take the value tuples in ``values`` together."""
+
+    keys: tuple[str, ...]
+    values: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study: base config per section, grid axes and replicate seeds."""
+
+    name: str
+    base: dict[str, dict[str, Any]]
+    axes: tuple[Axis, ...]
+    seeds: tuple[int, ...]
+    source: str = "<string>"
+    text: str = field(default="", repr=False, compare=False)
+    description: str = ""
+    batch_size: int | None = None
+
+    def size(self) -> int:
+        n = len(self.seeds)
+        for axis in self.axes:
+            n *= len(axis.values)
+        return n
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "base": self.base,
+            "axes": [
+                {"keys": list(a.keys), "values": [list(v) for v in a.values]} for a in self.axes
+            ],
+            "seeds": list(self.seeds),
+            "source": self.source,
+        }
+
+
+# ---------------------------------------------------------------- locating keys in the text
+
+
+def find_line(text: str, dotted: str) -> int | None:
+    """Line number (1-based) where ``dotted`` (``section.key`` or a grid key) is written."""
+    section, _, key = dotted.partition(".")
+    table = None
+    quoted = re.compile(r'^\s*["\']' + re.escape(dotted) + r'["\']\s*=')
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"^\s*\[\[?\s*([\w.\-]+)\s*\]\]?", line)
+        if header:
+            table = header.group(1)
+            continue
+        if quoted.match(line):
+            return number
+        if key and table == section and re.match(r"^\s*" + re.escape(key) + r"\s*=", line):
+            return number
+        if not key and table is None and re.match(r"^\s*" + re.escape(section) + r"\s*=", line):
+            return number
+    return None
+
+
+def _error(study_source: str, text: str, dotted: str | None, message: str) -> StudyError:
+    line = find_line(text, dotted) if dotted else None
+    where = f"{study_source}:{line}" if line else study_source
+    key = f"{dotted}: " if dotted else ""
+    return StudyError(f"{where}: {key}{message}")
+
+
+def _did_you_mean(name: str, allowed: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(allowed), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+# ---------------------------------------------------------------- overrides
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """``key=value`` with a TOML value (``3``, ``1e-3``, ``[1, 2]``, ``"x"``) or a bare word."""
+    key, sep, raw = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise StudyError(f"--set {item!r}: expected KEY=VALUE, e.g. train.max_steps=5000")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word such as adam
+    return key, value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    """Set dotted keys in a raw study dict: ``train.tol``, ``grid.model.depth``, ``n_seeds``."""
+    raw = copy.deepcopy(raw)
+    for key, value in overrides:
+        head, _, rest = key.partition(".")
+        if not rest:
+            raw[head] = value
+            if head == "n_seeds":
+                raw.pop("seeds", None)
+            if head == "seeds":
+                raw.pop("n_seeds", None)
+        elif head == "grid":
+            raw.setdefault("grid", {})[rest] = value
+        else:
+            table = raw.setdefault(head, {})
+            if not isinstance(table, dict):
+                raise StudyError(f"--set {key}: {head!r} is not a table")
+            table[rest] = value
+            # a fixed value replaces the key's grid axis, if any
+            if isinstance(raw.get("grid"), dict):
+                raw["grid"].pop(key, None)
+    return raw
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_study(
+    path: str | Path | None = None,
+    *,
+    text: str | None = None,
+    overrides: Sequence[str] = (),
+    quick: bool = False,
+) -> Study:
+    """Read and validate a study from a TOML file (or ``text``), with ``--set`` overrides.
+
+    ``quick=True`` applies the file's ``[quick]`` table (dotted overrides) first.
+    """
+    source = str(path) if path is not None else "<string>"
+    if text is None:
+        if path is None:
+            raise StudyError("load_study needs a path or text")
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise StudyError(f"{source}: no such study file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StudyError(f"{source}: cannot read the study file ({exc})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(f"{source}: not valid TOML: {exc}") from None
+    quick_table = raw.pop("quick", {})
+    if quick:
+        if not quick_table:
+            raise StudyError(f"{source}: --quick needs a [quick] table of overrides in the file")
+        raw = apply_overrides(raw, list(_flatten(quick_table)))
+    raw = apply_overrides(raw, [parse_override(o) for o in overrides])
+    return from_dict(raw, source=source, text=text)
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    """{"train": {"tol": 0}, "grid": {"model.depth": [1]}} → ("train.tol", 0), …"""
+    for key, value in table.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def from_dict(raw: dict[str, Any], *, source: str = "<dict>", text: str = "") -> Study:
+    """Validate a raw study mapping (as parsed from TOML) into a :class:`Study`."""
+    from .resolve import resolve_config
+
+    def err(key, message):
+        return _error(source, text, key, message)
+
+    for key in raw:
+        if key not in TOP_KEYS and key not in SECTIONS:
+            raise err(
+                key,
+                f"unknown top-level key; allowed: {', '.join(TOP_KEYS + SECTIONS)}"
+                + _did_you_mean(key, TOP_KEYS + SECTIONS),
+            )
+    name = raw.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[\w.\-]+", name or ""):
+        raise err("name", f"a study needs a name of letters, digits, '-', '_' or '.'; got {name!r}")
+    if "seeds" in raw and "n_seeds" in raw:
+        raise err("seeds", "give either seeds = [...] or n_seeds = N, not both")
+    if "seeds" in raw:
+        seeds = raw["seeds"]
+        if not isinstance(seeds, list) or not seeds:
+            raise err("seeds", f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
+        try:
+            seeds = tuple(check_int("seeds", s, low=0) for s in seeds)
+        except ConfigError as exc:
+            raise err("seeds", str(exc)) from None
+        if len(set(seeds)) != len(seeds):
+            raise err("seeds", f"seeds must be distinct, got {list(seeds)}")
+    else:
+        try:
+            seeds = tuple(range(check_int("n_seeds", raw.get("n_seeds", 1), low=1)))
+        except ConfigError as exc:
+            raise err("n_seeds", str(exc)) from None
+    batch_size = raw.get("batch_size")
+    if batch_size is not None:
+        try:
+            batch_size = check_int("batch_size", batch_size, low=1)
+        except ConfigError as exc:
+            raise err("batch_size", str(exc)) from None
+
+    base: dict[str, dict[str, Any]] = {}
+    for section in SECTIONS:
+        table = raw.get(section, {})
+        if not isinstance(table, dict):
+            raise err(section, f"[{section}] must be a table, got {type(table).__name__}")
+        base[section] = dict(table)
+
+    axes: list[Axis] = []
+    grid = raw.get("grid", {})
+    if not isinstance(grid, dict):
+        raise err("grid", "[grid] must be a table of dotted keys to lists")
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise err(key, f"grid values must be a non-empty list, got {values!r}")
+        _check_axis_key(key, source, text, values)
+        axes.append(Axis((key,), tuple((v,) for v in values)))
+    zips = raw.get("zip", [])
+    if not isinstance(zips, list):
+        raise err("zip", "zip groups are written [[zip]] (an array of tables)")
+    for group in zips:
+        if not isinstance(group, dict) or not group:
+            raise err("zip", "each [[zip]] group must be a non-empty table of dotted keys to lists")
+        lengths = set()
+        for key, values in group.items():
+            if not isinstance(values, list) or not values:
+                raise err(key, f"zip values must be a non-empty list, got {values!r}")
+            _check_axis_key(key, source, text, values)
+            lengths.add(len(values))
+        if len(lengths) != 1:
+            raise err(
+                next(iter(group)),
+                f"lists in one [[zip]] group must have equal lengths, got {sorted(lengths)}",
+            )
+        keys = tuple(group)
+        axes.append(Axis(keys, tuple(zip(*(group[k] for k in keys), strict=True))))
+    seen: set[str] = set()
+    for axis in axes:
+        for key in axis.keys:
+            section = key.partition(".")[0]
+            if (
+                key in seen
+                or f"{section}.*" in seen
+                or (key == section and any(k.startswith(section + ".") for k in seen))
+            ):
+                raise err(key, "varies in two grid axes; put it in one [grid] key or [[zip]] group")
+            seen.add(key if "." in key else f"{section}.*")
+
+    study = Study(
+        name, base, tuple(axes), seeds, source, text, str(raw.get("description", "")), batch_size
+    )
+    # validate every grid point now (cheap: no data is generated), so errors come before any run
+    from .grid import points
+
+    for point in points(study):
+        resolve_config(point, source=source, text=text)
+    return study
+
+
+def _check_axis_key(key: str, source: str, text: str, values: list | None = None) -> None:
+    """Axis keys are ``section.key``, or a bare ``section`` whose values are whole tables
+    (each replacing that section: how to vary the method, e.g. a model and a baseline)."""
+    section, _, name = key.partition(".")
+    if section not in SECTIONS:
+        raise _error(
+            source,
+            text,
+            key,
+            "grid keys are dotted 'section.key' (or a bare section "
+            f"with table values), section one of {', '.join(SECTIONS)}"
+            + _did_you_mean(section, SECTIONS),
+        )
+    if not name and values is not None and not all(isinstance(v, dict) for v in values):
+        raise _error(
+            source,
+            text,
+            key,
+            f"a bare section key {key!r} takes a list of tables, "
+            'e.g. [{kind = "factorization", depth = 2}, {kind = "nuclear_norm"}]',
+        )

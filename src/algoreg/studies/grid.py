@@ -1,0 +1,99 @@
+"""Grid expansion and trial identity.
+
+A trial is one canonical config (see :mod:`.resolve`) including its replicate ``seed``; its
+``trial_id`` is a hash of the config's canonical JSON, so re-running a study finds the trials it
+already has. Seeds: a replicate seed s fixes the problem (truth, sampling, noise: the children
+0–2 of ``SeedSequence(s)``) and the initialization (child 3), so methods compared at the same s
+see the same data and the same random draws — a paired design.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .config import Study
+from .resolve import resolve_config
+
+
+@dataclass(frozen=True)
+class Trial:
+    trial_id: str
+    config: dict[str, Any]
+
+    @property
+    def seed(self) -> int:
+        return self.config["seed"]
+
+
+def canonical_json(config: dict[str, Any]) -> str:
+    return json.dumps(config, sort_keys=True, separators=(",", ":"))
+
+
+def trial_id(config: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
+
+
+def init_seed(seed: int) -> int:
+    """Initialization seed of replicate ``seed``: child 3 of SeedSequence(seed)."""
+    return int(np.random.SeedSequence(seed).spawn(4)[3].generate_state(1)[0])
+
+
+def points(study: Study) -> Iterator[dict[str, Any]]:
+    """Raw (unresolved) configs of every grid point × seed, in a deterministic order."""
+    for combo in itertools.product(*(axis.values for axis in study.axes)):
+        point = copy.deepcopy(study.base)
+        for axis, values in zip(study.axes, combo, strict=True):
+            for key, value in zip(axis.keys, values, strict=True):
+                section, _, name = key.partition(".")
+                if name:
+                    point[section][name] = value
+                else:  # a whole table replaces the section
+                    point[section] = dict(value)
+        for seed in study.seeds:
+            yield {**copy.deepcopy(point), "seed": seed}
+
+
+def expand(study: Study) -> list[Trial]:
+    """All trials of a study (duplicates — grid points resolving alike — appear once)."""
+    trials: dict[str, Trial] = {}
+    for point in points(study):
+        config = resolve_config(point, source=study.source, text=study.text)
+        tid = trial_id(config)
+        trials.setdefault(tid, Trial(tid, config))
+    return list(trials.values())
+
+
+def batch_key(config: dict[str, Any]) -> str:
+    """Trials with equal keys can share one batched engine program."""
+    if config["model"]["kind"] != "factorization":
+        return canonical_json({"baseline": config["model"]["kind"], "id": trial_id(config)})
+    problem = config["problem"]
+    penalty = {k: v for k, v in config["penalty"].items() if k != "lam"}
+    return canonical_json(
+        {
+            "problem": [problem["kind"], problem["shape"]],
+            "model": config["model"],
+            "penalty": penalty,
+            "optimizer": {k: v for k, v in config["optimizer"].items() if not isinstance(v, float)},
+            "train": [config["train"][k] for k in ("log_every", "dtype", "diverge_above")],
+        }
+    )
+
+
+def make_batches(trials: list[Trial], batch_size: int) -> list[list[Trial]]:
+    """Group compatible trials into batches of at most ``batch_size`` (order kept)."""
+    groups: dict[str, list[Trial]] = {}
+    for t in trials:
+        groups.setdefault(batch_key(t.config), []).append(t)
+    batches = []
+    for group in groups.values():
+        batches += [group[i : i + batch_size] for i in range(0, len(group), batch_size)]
+    return batches

@@ -1,0 +1,119 @@
+"""Run a batch of trials: the one function every executor calls (in-process, in a worker
+process, or on a Dask worker). It returns plain records and never raises for a trial's
+failure: an exception becomes a ``failed`` record carrying the error.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from .grid import init_seed
+
+
+def build_problem(config: dict[str, Any]):
+    from ..problems import PROBLEMS
+
+    params = dict(config["problem"])
+    kind = params.pop("kind")
+    params["shape"] = tuple(params["shape"])
+    return PROBLEMS[kind][0](**params, seed=config["seed"])
+
+
+def build_training(config: dict[str, Any]) -> dict[str, Any]:
+    """Model, penalty, optimizer and train arguments of a factorization trial."""
+    from .. import models, optim, penalties
+
+    model = {k: v for k, v in config["model"].items() if k != "kind"}
+    pen = dict(config["penalty"])
+    pen_kind = pen.pop("kind")
+    opt = dict(config["optimizer"])
+    return {
+        "model": models.factorization(**model),
+        "penalty": None if pen_kind == "none" else penalties.get(pen_kind, **pen),
+        "optimizer": optim.get(opt.pop("kind"), **opt),
+        **config["train"],
+    }
+
+
+def _record(trial_id: str, result, wall: float, batch_size: int) -> dict[str, Any]:
+    metrics = {k: (None if not np.isfinite(v) else float(v)) for k, v in result.metrics.items()}
+    return {
+        "trial_id": trial_id,
+        "status": result.status,
+        "error": None,
+        "metrics": metrics,
+        "steps": int(result.steps),
+        "wall_s": wall,
+        "batch_size": batch_size,
+        "version": __version__,
+        "history": {k: np.asarray(v).tolist() for k, v in result.history.items()},
+    }
+
+
+def _failed(trial_id: str, exc: BaseException, wall: float) -> dict[str, Any]:
+    tail = "".join(traceback.format_exception(exc)[-3:]).strip()
+    return {
+        "trial_id": trial_id,
+        "status": "failed",
+        "error": f"{type(exc).__name__}: {exc}\n{tail}",
+        "metrics": {},
+        "steps": 0,
+        "wall_s": wall,
+        "batch_size": 1,
+        "version": __version__,
+        "history": {},
+    }
+
+
+def run_batch(batch: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Run compatible trials ``[(trial_id, config), ...]`` as one engine batch.
+
+    If the batch fails as a whole, each trial is retried alone so that one bad trial does not
+    take its batch-mates down.
+    """
+    t0 = time.perf_counter()
+    try:
+        return _run(batch, t0)
+    except Exception as exc:
+        if len(batch) == 1:
+            return [_failed(batch[0][0], exc, time.perf_counter() - t0)]
+        return [rec for item in batch for rec in run_batch([item])]
+
+
+def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, Any]]:
+    from ..engine import fit_many
+    from .resolve import is_trained
+
+    ids = [tid for tid, _ in batch]
+    configs = [c for _, c in batch]
+    if not is_trained(configs[0]):
+        from ..baselines import solve
+
+        ((tid, config),) = batch
+        params = {k: v for k, v in config["model"].items() if k != "kind"}
+        result = solve(build_problem(config), config["model"]["kind"], **params)
+        return [_record(tid, result, time.perf_counter() - t0, 1)]
+    problems = [build_problem(c) for c in configs]
+    parts = [build_training(c) for c in configs]
+    first = parts[0]
+    results = fit_many(
+        problems,
+        first["model"],
+        penalty=[p["penalty"] for p in parts],
+        optimizer=[p["optimizer"] for p in parts],
+        seeds=[init_seed(c["seed"]) for c in configs],
+        max_steps=[p["max_steps"] for p in parts],
+        tol=[p["tol"] for p in parts],
+        log_every=first["log_every"],
+        diverge_above=first["diverge_above"],
+        dtype=first["dtype"],
+    )
+    wall = time.perf_counter() - t0
+    return [
+        _record(tid, r, wall / len(batch), len(batch)) for tid, r in zip(ids, results, strict=True)
+    ]

@@ -1,0 +1,173 @@
+"""The results store: one SQLite database per study directory (``results.sqlite``, WAL).
+
+Only the coordinating process writes. Each finished trial is one transaction — its row in
+``trials`` (config JSON, status, error, final metrics JSON, steps, wall time, package version)
+and its logged history in the long tables ``history`` (scalars) and ``history_vectors``
+(singular values, stored as float64 bytes) — so a study killed at any moment keeps every
+trial it had finished and loses only those in flight. Readers (``status``, ``results``) may
+open the database while a study runs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DB_NAME = "results.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    trial_id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    metrics TEXT NOT NULL,
+    steps INTEGER,
+    wall_s REAL,
+    batch_size INTEGER,
+    version TEXT,
+    finished_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history (
+    trial_id TEXT NOT NULL, step INTEGER NOT NULL, name TEXT NOT NULL, value REAL,
+    PRIMARY KEY (trial_id, name, step)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history_vectors (
+    trial_id TEXT NOT NULL, step INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (trial_id, name, step)
+) WITHOUT ROWID;
+"""
+
+
+class Store:
+    """A study directory's results database."""
+
+    def __init__(self, directory: str | Path, *, create: bool = True) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / DB_NAME
+        if not create and not self.path.exists():
+            from ..errors import ConfigError
+
+            raise ConfigError(f"{self.directory}: no study results here (no {DB_NAME})")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30.0)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ meta
+    def set_meta(self, key: str, value: Any) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    # ------------------------------------------------------------------ trials
+    def finished_ids(self, *, include_failed: bool = True) -> set[str]:
+        sql = "SELECT trial_id FROM trials"
+        if not include_failed:
+            sql += " WHERE status != 'failed'"
+        return {row[0] for row in self.db.execute(sql)}
+
+    def write(self, config: dict[str, Any], record: dict[str, Any]) -> None:
+        """Store one finished trial and its history in a single transaction."""
+        tid = record["trial_id"]
+        now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        scalars, vectors = [], []
+        history = record.get("history") or {}
+        steps = history.get("step", [])
+        for name, values in history.items():
+            if name == "step":
+                continue
+            for step, value in zip(steps, values, strict=True):
+                if isinstance(value, list):
+                    vectors.append((tid, step, name, np.asarray(value, np.float64).tobytes()))
+                else:
+                    scalars.append((tid, step, name, None if value != value else float(value)))
+        with self.db:
+            self.db.execute("DELETE FROM history WHERE trial_id = ?", (tid,))
+            self.db.execute("DELETE FROM history_vectors WHERE trial_id = ?", (tid,))
+            self.db.execute(
+                "INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    tid,
+                    json.dumps(config, sort_keys=True),
+                    record["status"],
+                    record["error"],
+                    json.dumps(record["metrics"]),
+                    record["steps"],
+                    record["wall_s"],
+                    record.get("batch_size"),
+                    record.get("version"),
+                    now,
+                ),
+            )
+            self.db.executemany("INSERT INTO history VALUES (?, ?, ?, ?)", scalars)
+            self.db.executemany("INSERT INTO history_vectors VALUES (?, ?, ?, ?)", vectors)
+
+    def trials(self, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Stored trials as dicts (config and metrics decoded), in insertion order."""
+        rows = self.db.execute(
+            "SELECT trial_id, config, status, error, metrics, steps, wall_s, batch_size, version,"
+            " finished_at FROM trials ORDER BY rowid"
+        ).fetchall()
+        wanted = None if ids is None else set(ids)
+        out = []
+        for tid, config, status, error, metrics, steps, wall, bs, version, at in rows:
+            if wanted is not None and tid not in wanted:
+                continue
+            out.append(
+                {
+                    "trial_id": tid,
+                    "config": json.loads(config),
+                    "status": status,
+                    "error": error,
+                    "metrics": json.loads(metrics),
+                    "steps": steps,
+                    "wall_s": wall,
+                    "batch_size": bs,
+                    "version": version,
+                    "finished_at": at,
+                }
+            )
+        return out
+
+    def history(self, trial_id: str) -> dict[str, np.ndarray]:
+        """Logged history of one trial: ``step`` plus one array per quantity."""
+        result: dict[str, Any] = {}
+        rows = self.db.execute(
+            "SELECT step, name, value FROM history WHERE trial_id = ? ORDER BY name, step",
+            (trial_id,),
+        ).fetchall()
+        for step, name, value in rows:
+            result.setdefault("step", {})[step] = None
+            result.setdefault(name, []).append(np.nan if value is None else value)
+        for _step, name, data in self.db.execute(
+            "SELECT step, name, data FROM history_vectors WHERE trial_id = ? ORDER BY name, step",
+            (trial_id,),
+        ):
+            result.setdefault(name, []).append(np.frombuffer(data, np.float64))
+        if "step" in result:
+            result["step"] = np.asarray(sorted(result["step"]))
+        return {k: v if k == "step" else np.asarray(v) for k, v in result.items()}
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM trials GROUP BY status"))

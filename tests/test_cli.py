@@ -1,0 +1,183 @@
+"""The command line end to end, in subprocesses (as a user runs it)."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from algoreg.cli import main
+
+STUDY = """
+name = "cli-tiny"
+n_seeds = {seeds}
+
+[problem]
+shape = [10, 10]
+rank = 1
+n_obs = 50
+
+[model]
+depth = 2
+init_scale = 1e-2
+
+[optimizer]
+learning_rate = 1e-2
+
+[train]
+max_steps = {steps}
+log_every = 100
+"""
+
+
+def write(tmp_path, seeds=2, steps=200, extra=""):
+    path = tmp_path / "study.toml"
+    path.write_text(STUDY.format(seeds=seeds, steps=steps) + extra)
+    return path
+
+
+def algoreg(*args, timeout=300, **kw):
+    return subprocess.run(
+        [sys.executable, "-m", "algoreg", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,
+    )
+
+
+def test_run_status_results_plot_export(tmp_path):
+    study = write(tmp_path, extra='[grid]\n"model.depth" = [1, 2]\n')
+    out = tmp_path / "out"
+    r = algoreg("run", study, "--out", out, "--jobs", "1")
+    assert r.returncode == 0, r.stderr
+    assert "4 trials, 0 already stored, 4 run now" in r.stdout
+    r = algoreg("status", out)
+    assert "cli-tiny: 4 trials: done 4, failed 0, pending 0" in r.stdout
+    r = algoreg("results", out, "--format", "json")
+    rows = json.loads(r.stdout)
+    assert len(rows) == 4 and {row["model.depth"] for row in rows} == {1, 2}
+    assert all(0 < row["test_error"] <= 1.5 for row in rows)
+    r = algoreg("plot", out, "--x", "model.depth", "--hue", "problem.n_obs")
+    assert r.returncode == 0, r.stderr
+    assert (out / "figure.png").stat().st_size > 1000
+    r = algoreg("export", out, "--parquet", tmp_path / "r.parquet")
+    assert r.returncode == 0, r.stderr
+    import pandas as pd
+
+    assert len(pd.read_parquet(tmp_path / "r.parquet")) == 4
+
+
+def test_dry_run_lists_trials(tmp_path, capsys):
+    assert main(["run", str(write(tmp_path, seeds=3)), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "cli-tiny: 3 trials" and len(lines) == 4
+    assert "problem.n_obs=50" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("rank = 1", "problem.rnak: unknown key"),
+        ("[", "not valid TOML"),
+        ('[grid]\n"model.depth" = []', "non-empty list"),
+    ],
+)
+def test_bad_study_gives_one_error_line_and_exit_2(tmp_path, content, match):
+    path = tmp_path / "bad.toml"
+    base = STUDY.format(seeds=1, steps=10)
+    bad = base.replace("rank = 1", "rnak = 1") if content == "rank = 1" else base + content
+    path.write_text(bad)
+    r = algoreg("run", path, "--dry-run")
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("algoreg: error: ") and match in lines[0]
+    assert str(path) in lines[0]
+    r = algoreg("run", tmp_path / "nope.toml")
+    assert r.returncode == 2 and "no such study file" in r.stderr
+
+
+def test_status_of_a_directory_without_results(tmp_path):
+    r = algoreg("status", tmp_path)
+    assert r.returncode == 2 and "no study results here" in r.stderr
+
+
+def test_sigkill_mid_study_then_resume(tmp_path):
+    study = write(tmp_path, seeds=24, steps=3000)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "algoreg",
+            "run",
+            str(study),
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+            "--no-progress",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    db = out / "results.sqlite"
+    deadline = time.time() + 240
+    stored = 0
+    while time.time() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                with sqlite3.connect(db, timeout=5) as con:
+                    stored = con.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+            except sqlite3.OperationalError:
+                stored = 0
+            if stored >= 3:
+                break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the study finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with sqlite3.connect(db) as con:
+        before = dict(con.execute("SELECT trial_id, finished_at FROM trials").fetchall())
+    assert 3 <= len(before) < 24
+    r = algoreg("run", study, "--out", out, "--jobs", "1", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert f"24 trials, {len(before)} already stored, {24 - len(before)} run now" in r.stdout
+    with sqlite3.connect(db) as con:
+        after = dict(con.execute("SELECT trial_id, finished_at FROM trials").fetchall())
+        n_rows = con.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+        logged = dict(
+            con.execute(
+                "SELECT trial_id, COUNT(*) FROM history WHERE name = 'train_loss' GROUP BY trial_id"
+            ).fetchall()
+        )
+        steps = dict(con.execute("SELECT trial_id, steps FROM trials").fetchall())
+    assert n_rows == len(after) == 24
+    assert all(after[t] == before[t] for t in before)  # finished trials were not run again
+    # every trial's history exactly once: log points 0, 100, …, plus the final step
+    assert logged == {t: 1 + -(-s // 100) for t, s in steps.items()}
+
+
+def test_process_pool_matches_in_process(tmp_path):
+    study = write(tmp_path, seeds=3)
+    for jobs, d in ((1, "serial"), (2, "pool")):
+        r = algoreg("run", study, "--out", tmp_path / d, "--jobs", jobs, "--no-progress")
+        assert r.returncode == 0, r.stderr
+    got = {}
+    for d in ("serial", "pool"):
+        r = algoreg("results", tmp_path / d, "--format", "json")
+        got[d] = {row["trial_id"]: row["test_error"] for row in json.loads(r.stdout)}
+    assert got["serial"] == got["pool"]
+
+
+def test_reproduce_list():
+    r = algoreg("reproduce", "--list")
+    assert r.returncode == 0 and "arora2019-completion" in r.stdout.split()
+    r = algoreg("reproduce", "arora2019-complet")
+    assert r.returncode == 2 and "did you mean 'arora2019-completion'" in r.stderr.lower()

@@ -1,0 +1,191 @@
+import json
+
+import numpy as np
+import pytest
+
+import algoreg as ar
+from algoreg.studies import StudyError, expand, load_study, make_batches
+
+TINY = """
+name = "tiny"
+n_seeds = 2
+
+[problem]
+kind = "completion"
+shape = [10, 10]
+rank = 1
+n_obs = 50
+
+[model]
+depth = 2
+init_scale = 1e-2
+
+[optimizer]
+kind = "adam"
+learning_rate = 1e-2
+
+[train]
+max_steps = 200
+log_every = 50
+
+[grid]
+"problem.n_obs" = [40, 60]
+"""
+
+
+def test_grid_expansion_ids_and_canonical_defaults():
+    study = load_study(text=TINY)
+    trials = expand(study)
+    assert study.size() == len(trials) == 4
+    assert len({t.trial_id for t in trials}) == 4
+    c = trials[0].config
+    assert c["optimizer"] == {
+        "kind": "adam",
+        "learning_rate": 0.01,
+        "b1": 0.9,
+        "b2": 0.999,
+        "eps": 1e-8,
+    }
+    assert c["penalty"] == {"kind": "none"}
+    assert c["train"]["tol"] == 0.0 and c["model"]["init"] == "gaussian"
+    # writing a default out does not change a trial's identity
+    explicit = load_study(text=TINY.replace('kind = "adam"', 'kind = "adam"\nb1 = 0.9'))
+    assert [t.trial_id for t in expand(explicit)] == [t.trial_id for t in trials]
+    assert sorted({t.config["problem"]["n_obs"] for t in trials}) == [40, 60]
+
+
+def test_zip_and_section_axes():
+    text = (
+        TINY
+        + """
+[[zip]]
+"model.depth" = [1, 3]
+"optimizer.learning_rate" = [0.1, 0.001]
+"""
+    )
+    trials = expand(load_study(text=text))
+    pairs = {(t.config["model"]["depth"], t.config["optimizer"]["learning_rate"]) for t in trials}
+    assert pairs == {(1, 0.1), (3, 0.001)}
+    assert len(trials) == 2 * 2 * 2
+    text = (
+        TINY
+        + """
+[[zip]]
+model = [{kind = "factorization", depth = 1}, {kind = "factorization", depth = 4}]
+"""
+    )
+    depths = {t.config["model"]["depth"] for t in expand(load_study(text=text))}
+    assert depths == {1, 4}
+
+
+def test_overrides():
+    study = load_study(
+        text=TINY,
+        overrides=[
+            "train.max_steps=7",
+            "grid.model.depth=[1, 2]",
+            "n_seeds=1",
+            "optimizer.kind=gd",
+            "optimizer.learning_rate=5",
+        ],
+    )
+    trials = expand(study)
+    assert len(trials) == 2 * 2
+    assert {t.config["train"]["max_steps"] for t in trials} == {7}
+    assert {t.config["optimizer"]["kind"] for t in trials} == {"gd"}
+    fixed = load_study(text=TINY, overrides=["problem.n_obs=30"])  # replaces the grid axis
+    assert {t.config["problem"]["n_obs"] for t in expand(fixed)} == {30}
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (("rank = 1", "rnak = 1"), r"<string>:8: problem.rnak: unknown key.*did you mean 'rank'"),
+        (("rank = 1", "rank = 11"), r"<string>:8: problem.rank: rank must be <= 10"),
+        (("rank = 1", 'rank = "one"'), r"problem.rank: rank must be an integer"),
+        (('kind = "adam"', 'kind = "adma"'), r"optimizer.kind: unknown value 'adma'.*'adam'"),
+        (("learning_rate = 1e-2", "learning_rate = -1.0"), r"optimizer.learning_rate: .*> 0"),
+        (('"problem.n_obs" = [40, 60]', '"problem.n_obs" = []'), r"non-empty list"),
+        (('"problem.n_obs"', '"problme.n_obs"'), r"did you mean 'problem'"),
+        (("max_steps = 200", "max_step = 200"), r"train.max_step: unknown key.*'max_steps'"),
+        (('name = "tiny"', 'name = "tiny"\ncolour = 1'), r"unknown top-level key"),
+        (("n_seeds = 2", "n_seeds = 0"), r"n_seeds must be >= 1"),
+    ],
+)
+def test_bad_study_files_name_file_line_and_key(change, match):
+    with pytest.raises(StudyError, match=match):
+        load_study(text=TINY.replace(*change))
+
+
+def test_unreadable_and_non_toml_files(tmp_path):
+    with pytest.raises(StudyError, match="no such study file"):
+        load_study(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [unclosed")
+    with pytest.raises(StudyError, match=r"bad\.toml: not valid TOML"):
+        load_study(bad)
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(StudyError, match="cannot read"):
+        load_study(binary)
+
+
+def test_batches_group_compatible_trials():
+    text = TINY + '\n"model.depth" = [1, 2]\n'
+    trials = expand(load_study(text=text))
+    batches = make_batches(trials, 8)
+    assert len(batches) == 2  # one per depth; sample sizes and seeds share a batch
+    assert all(len({t.config["model"]["depth"] for t in b}) == 1 for b in batches)
+    assert sum(len(b) for b in batches) == len(trials)
+
+
+def test_run_study_stores_and_resumes(tmp_path):
+    study = load_study(text=TINY)
+    first = ar.studies.run_study(study, tmp_path, jobs=1, progress=False)
+    assert first.ran == 4 and first.skipped == 0
+    again = ar.studies.run_study(study, tmp_path, jobs=1, progress=False)
+    assert again.ran == 0 and again.skipped == 4
+    with ar.studies.Store(tmp_path) as store:
+        rows = store.trials()
+        assert len(rows) == 4
+        assert {r["status"] for r in rows} == {"max_steps"}
+        h = store.history(rows[0]["trial_id"])
+        assert list(h["step"]) == [0, 50, 100, 150, 200]
+        assert h["singular_values"].shape == (5, 10)
+        assert np.all(np.diff(h["train_loss"]) < 0)
+    # the stored metrics are those of the engine for the same trial
+    t = expand(study)[0]
+    from algoreg.studies.runner import build_problem, build_training
+
+    parts = build_training(t.config)
+    r = ar.fit(
+        build_problem(t.config),
+        parts["model"],
+        optimizer=parts["optimizer"],
+        seed=ar.studies.init_seed(t.seed),
+        max_steps=200,
+        log_every=50,
+    )
+    stored = next(x for x in rows if x["trial_id"] == t.trial_id)
+    assert stored["metrics"]["test_error"] == pytest.approx(r.test_error, rel=1e-6)
+
+
+def test_same_study_twice_gives_identical_metrics(tmp_path):
+    study = load_study(text=TINY, overrides=["n_seeds=1"])
+    for d in ("a", "b"):
+        ar.studies.run_study(study, tmp_path / d, jobs=1, progress=False)
+    metrics = []
+    for d in ("a", "b"):
+        with ar.studies.Store(tmp_path / d) as store:
+            metrics.append(
+                json.dumps({r["trial_id"]: r["metrics"] for r in store.trials()}, sort_keys=True)
+            )
+    assert metrics[0] == metrics[1]
+
+
+def test_failing_trial_is_recorded_and_study_goes_on(tmp_path):
+    # a learning rate this large diverges; the study records it and finishes the rest
+    text = TINY + '\n"optimizer.learning_rate" = [1e-2, 1e6]\n'
+    summary = ar.studies.run_study(load_study(text=text), tmp_path, jobs=1, progress=False)
+    assert summary.ran == 8
+    assert summary.counts.get("diverged", 0) >= 1 and summary.counts.get("max_steps", 0) == 4
