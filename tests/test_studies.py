@@ -189,3 +189,26 @@ def test_failing_trial_is_recorded_and_study_goes_on(tmp_path):
     summary = ar.studies.run_study(load_study(text=text), tmp_path, jobs=1, progress=False)
     assert summary.ran == 8
     assert summary.counts.get("diverged", 0) >= 1 and summary.counts.get("max_steps", 0) == 4
+
+
+def test_exception_in_a_trial_is_recorded_and_retried_on_request(tmp_path, monkeypatch):
+    from algoreg.studies import executors, runner
+
+    study = load_study(text=TINY, overrides=["n_seeds=1"])
+    real = runner.build_problem
+
+    def flaky(config):
+        if config["problem"]["n_obs"] == 60:
+            raise RuntimeError("disk on fire")
+        return real(config)
+
+    monkeypatch.setattr(runner, "build_problem", flaky)
+    summary = executors.run_study(study, tmp_path, jobs=1, progress=False)
+    assert summary.counts == {"failed": 1, "max_steps": 1}
+    with ar.studies.Store(tmp_path) as store:
+        failed = [r for r in store.trials() if r["status"] == "failed"]
+    assert "RuntimeError: disk on fire" in failed[0]["error"]
+    monkeypatch.setattr(runner, "build_problem", real)
+    assert executors.run_study(study, tmp_path, jobs=1, progress=False).ran == 0  # kept
+    again = executors.run_study(study, tmp_path, jobs=1, progress=False, retry_failed=True)
+    assert again.ran == 1 and again.counts == {"max_steps": 2}
