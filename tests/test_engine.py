@@ -152,3 +152,17 @@ def test_incompatible_batches_are_rejected():
         ar.fit(small(), m, max_steps=0)
     with pytest.raises(ar.ConfigError, match="not an algoreg Penalty"):
         ar.fit(small(), m, penalty="ratio")
+
+
+def test_svd_light_ratio_penalty_tracks_the_exact_one():
+    p = small(n_obs=200)
+    m = ar.models.factorization(1, init_scale=1e-3)
+    kw = {"optimizer": ar.optim.adam(1e-2), "max_steps": 5000, "log_every": 1000}
+    exact = ar.fit(p, m, penalty=ar.penalties.ratio(1e-3), **kw)
+    light = ar.fit(p, m, penalty=ar.penalties.ratio(1e-3, refresh_every=5), **kw)
+    assert exact.test_error < 0.3
+    assert light.test_error == pytest.approx(exact.test_error, rel=0.1, abs=0.01)
+    # the logged objective is the exact penalty, not the surrogate
+    assert light.metrics["objective"] == pytest.approx(
+        light.train_loss + 1e-3 * float(ar.penalties.ratio(1.0).value(light.matrix)), rel=1e-4
+    )

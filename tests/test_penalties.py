@@ -170,3 +170,25 @@ def test_unknown_penalty_and_bad_parameters():
         ar.penalties.ratio(lam=-1.0)
     with pytest.raises(ar.ConfigError, match="p must be <= 1"):
         ar.penalties.schatten(p=2.0)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if hasattr(PENALTIES[n], "surrogate")])
+def test_svd_light_surrogate_is_exact_at_refresh(name):
+    pen = ar.penalties.get(name, lam=1.0, refresh_every=10)
+    rng = np.random.default_rng(9)
+    full, deficient = random_matrix(rng), random_matrix(rng, rank=2)
+    # at rank-deficient W the σ ≈ 1e-16 that diag(UᵀWV) recomputes perturb f'(σ) slightly
+    for W, rtol in ((full, 1e-8), (deficient, 1e-4)):
+        W = jnp.asarray(W)
+        cache = pen.cache(W)
+        assert float(pen.surrogate(W, cache)) == pytest.approx(float(pen.raw(W)), rel=1e-10)
+        g = jax.grad(lambda X, c=cache: pen.surrogate(X, c))(W)
+        np.testing.assert_allclose(g, pen.raw_grad(W), rtol=rtol, atol=1e-8)
+    # away from a (full-rank) refresh point the surrogate's error is second order
+    W = jnp.asarray(full)
+    cache, E = pen.cache(W), rng.standard_normal(W.shape)
+    gaps = [
+        abs(float(pen.surrogate(W + h * E, cache)) - float(pen.raw(W + h * E)))
+        for h in (1e-2, 1e-3)
+    ]
+    assert gaps[1] < gaps[0] / 30

@@ -33,6 +33,7 @@ class TrialState(NamedTuple):
     opt_state: Any
     step: jax.Array  # int32, steps taken
     status: jax.Array  # int32, see result.STATUSES
+    cache: Any = None  # SVD-light penalties: what the surrogate holds fixed between refreshes
 
 
 class TrialConst(NamedTuple):
@@ -45,18 +46,33 @@ class TrialConst(NamedTuple):
     tol: jax.Array
 
 
-def _objective(problem_cls, model: Factorization, penalty: Penalty | None):
-    def objective(params, data, lam):
+def refresh_every(penalty: Penalty | None) -> int:
+    """Steps between SVD refreshes of an SVD-light penalty (1: exact every step)."""
+    return 1 if penalty is None else getattr(penalty, "refresh_every", 1)
+
+
+def _objective(problem_cls, model: Factorization, penalty: Penalty | None, surrogate: bool):
+    """(params, data, λ, cache) → (loss + λ·R, loss); R is the exact penalty or its surrogate."""
+
+    def objective(params, data, lam, cache=None):
         W = model.product(params)
         fit = problem_cls.loss(W, data)
-        total = fit if penalty is None else fit + lam * penalty.raw(W)
-        return total, fit
+        if penalty is None:
+            return fit, fit
+        value = penalty.surrogate(W, cache) if surrogate else penalty.raw(W)
+        return fit + lam * value, fit
 
     return objective
 
 
 @functools.lru_cache(maxsize=128)
-def compiled_init(model: Factorization, optimizer_key: tuple, shape: tuple[int, int], dtype: str):
+def compiled_init(
+    model: Factorization,
+    penalty: Penalty | None,
+    optimizer_key: tuple,
+    shape: tuple[int, int],
+    dtype: str,
+):
     """jit(vmap(init)): keys, hyper → TrialState."""
     kind, names, static = optimizer_key
     spec = Optimizer(kind, tuple((n, 0.0) for n in names), static)
@@ -65,7 +81,11 @@ def compiled_init(model: Factorization, optimizer_key: tuple, shape: tuple[int, 
         params = model.init_params(key, shape, jnp.dtype(dtype))
         opt_state = spec.build(**hyper).init(params)
         zero = jnp.zeros((), jnp.int32)
-        return TrialState(params, opt_state, zero, zero + RUNNING)
+        cache = None
+        if refresh_every(penalty) > 1:  # placeholder; the chunk refreshes it on entry
+            shapes = jax.eval_shape(penalty.cache, model.product(params))
+            cache = jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes)
+        return TrialState(params, opt_state, zero, zero + RUNNING, cache)
 
     return jax.jit(jax.vmap(init))
 
@@ -82,10 +102,12 @@ def compiled_chunk(
     """jit of: run up to ``length`` steps of every trial in a batch (vmap'd step)."""
     kind, names, static = optimizer_key
     spec = Optimizer(kind, tuple((n, 0.0) for n in names), static)
-    value_and_grad = jax.value_and_grad(_objective(problem_cls, model, penalty), has_aux=True)
+    every = refresh_every(penalty)
+    objective = _objective(problem_cls, model, penalty, surrogate=every > 1)
+    value_and_grad = jax.value_and_grad(objective, has_aux=True)
 
     def step(state: TrialState, const: TrialConst) -> TrialState:
-        (total, fit), grads = value_and_grad(state.params, const.data, const.lam)
+        (total, fit), grads = value_and_grad(state.params, const.data, const.lam, state.cache)
         running = state.status == RUNNING
         # decided from scalars at the current iterate only: no extra pass over the parameters
         bad = ~jnp.isfinite(total) | (fit > diverge_above)
@@ -105,9 +127,11 @@ def compiled_chunk(
             jax.tree.map(keep, opt_state, state.opt_state),
             steps,
             status,
+            state.cache,
         )
 
     batched_step = jax.vmap(step)
+    batched_cache = jax.vmap(lambda params: penalty.cache(model.product(params)))
 
     def chunk(state: TrialState, const: TrialConst) -> TrialState:
         def cond(carry):
@@ -116,6 +140,11 @@ def compiled_chunk(
 
         def body(carry):
             i, s = carry
+            if every > 1:  # the predicate is not batched, so this stays a real branch
+                cache = jax.lax.cond(
+                    i % every == 0, lambda: batched_cache(s.params), lambda: s.cache
+                )
+                s = s._replace(cache=cache)
             return i + 1, batched_step(s, const)
 
         return jax.lax.while_loop(cond, body, (jnp.zeros((), jnp.int32), state))[1]
@@ -125,8 +154,8 @@ def compiled_chunk(
 
 @functools.lru_cache(maxsize=128)
 def compiled_metrics(problem_cls: type, model: Factorization, penalty: Penalty | None):
-    """jit(vmap): params, const → dict of logged quantities of each trial."""
-    objective = _objective(problem_cls, model, penalty)
+    """jit(vmap): params, const → dict of logged quantities of each trial (exact penalty)."""
+    objective = _objective(problem_cls, model, penalty, surrogate=False)
 
     def metrics(params, const: TrialConst) -> dict[str, jax.Array]:
         W = model.product(params)

@@ -16,8 +16,14 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 
-from ..errors import check_real, unknown_name
+from ..errors import check_int, check_real, unknown_name
 from .svd import singular_values, spectral_gradient
+
+
+def _safe_ratio(total: jax.Array, sumsq: jax.Array) -> jax.Array:
+    """total/√sumsq, 0 where sumsq = 0 — both where-branches finite, so the gradient is too."""
+    ok = sumsq > 0
+    return jnp.where(ok, total / jnp.sqrt(jnp.where(ok, sumsq, 1.0)), 0.0)
 
 
 def _safe_divide(num: jax.Array, den: jax.Array) -> jax.Array:
@@ -63,11 +69,33 @@ class Penalty:
 
 @dataclass(frozen=True)
 class SpectralPenalty(Penalty):
-    """R(W) = f(σ(W)) for a symmetric function f of the singular values."""
+    """R(W) = f(σ(W)) for a symmetric function f of the singular values.
+
+    ``refresh_every`` = k > 1 makes training SVD-light: the engine computes the SVD
+    W = UΣVᵀ once every k steps and in between differentiates the surrogate
+    R̃(W) = f(diag(UᵀWV)) with U, V held fixed — equal to R, with the same gradient
+    U diag(f'(σ)) Vᵀ, at each refresh, and a first-order approximation between refreshes.
+    """
+
+    refresh_every: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("refresh_every", self.refresh_every, low=1)
 
     def spectral(self, s: jax.Array) -> jax.Array:
         """f(σ) for singular values on the last axis."""
         raise NotImplementedError
+
+    def cache(self, W: jax.Array):
+        """What the surrogate holds fixed between refreshes: the thin SVD factors (U, Vᵀ)."""
+        U, _, Vh = jnp.linalg.svd(W, full_matrices=False)
+        return U, Vh
+
+    def surrogate(self, W: jax.Array, cache) -> jax.Array:
+        """R̃(W) = f(diag(UᵀWV)) for the cached U, V (gradients do not flow into the cache)."""
+        U, Vh = jax.lax.stop_gradient(cache)
+        return self.spectral(jnp.einsum("...ik,...ij,...kj->...k", U, W, Vh))
 
     def raw(self, W: jax.Array) -> jax.Array:
         return self.spectral(singular_values(W))
@@ -90,9 +118,17 @@ class Ratio(SpectralPenalty):
     degree: ClassVar[float | None] = 0.0
 
     def spectral(self, s: jax.Array) -> jax.Array:
-        sumsq = jnp.sum(s**2, -1)
-        ok = sumsq > 0  # both branches of the where stay finite, so the gradient at 0 is 0
-        return jnp.where(ok, jnp.sum(s, -1) / jnp.sqrt(jnp.where(ok, sumsq, 1.0)), 0.0)
+        return _safe_ratio(jnp.sum(s, -1), jnp.sum(s**2, -1))
+
+    def cache(self, W: jax.Array) -> jax.Array:
+        """The polar factor P = UVᵀ."""
+        U, _, Vh = jnp.linalg.svd(W, full_matrices=False)
+        return U @ Vh
+
+    def surrogate(self, W: jax.Array, cache: jax.Array) -> jax.Array:
+        """⟨P, W⟩/‖W‖_F with P fixed: gradient P/‖W‖_F − ⟨P, W⟩W/‖W‖_F³ (exact at refresh)."""
+        P = jax.lax.stop_gradient(cache)
+        return _safe_ratio(jnp.sum(P * W, (-2, -1)), jnp.sum(W**2, (-2, -1)))
 
 
 @dataclass(frozen=True)
@@ -105,6 +141,15 @@ class Nuclear(SpectralPenalty):
 
     def spectral(self, s: jax.Array) -> jax.Array:
         return jnp.sum(s, -1)
+
+    def cache(self, W: jax.Array) -> jax.Array:
+        """The polar factor P = UVᵀ."""
+        U, _, Vh = jnp.linalg.svd(W, full_matrices=False)
+        return U @ Vh
+
+    def surrogate(self, W: jax.Array, cache: jax.Array) -> jax.Array:
+        """⟨P, W⟩ with P fixed: gradient P (exact at refresh)."""
+        return jnp.sum(jax.lax.stop_gradient(cache) * W, (-2, -1))
 
 
 @dataclass(frozen=True)
@@ -179,14 +224,14 @@ def get(name: str, **params) -> Penalty:
     return PENALTIES[name](**params)
 
 
-def ratio(lam: float = 1.0) -> Ratio:
-    """λ·‖W‖_*/‖W‖_F."""
-    return Ratio(lam)
+def ratio(lam: float = 1.0, refresh_every: int = 1) -> Ratio:
+    """λ·‖W‖_*/‖W‖_F (``refresh_every``: see :class:`SpectralPenalty`)."""
+    return Ratio(lam, refresh_every)
 
 
-def nuclear(lam: float = 1.0) -> Nuclear:
+def nuclear(lam: float = 1.0, refresh_every: int = 1) -> Nuclear:
     """λ·‖W‖_*."""
-    return Nuclear(lam)
+    return Nuclear(lam, refresh_every)
 
 
 def frobenius(lam: float = 1.0) -> Frobenius:
@@ -194,11 +239,13 @@ def frobenius(lam: float = 1.0) -> Frobenius:
     return Frobenius(lam)
 
 
-def schatten(lam: float = 1.0, p: float = 0.5, eps: float = 1e-4) -> Schatten:
+def schatten(
+    lam: float = 1.0, p: float = 0.5, eps: float = 1e-4, refresh_every: int = 1
+) -> Schatten:
     """λ·Σ[(σ² + ε²)^{p/2} − ε^p]."""
-    return Schatten(lam, p, eps)
+    return Schatten(lam, refresh_every, p, eps)
 
 
-def effective_rank(lam: float = 1.0) -> EffectiveRank:
+def effective_rank(lam: float = 1.0, refresh_every: int = 1) -> EffectiveRank:
     """λ·erank(W)."""
-    return EffectiveRank(lam)
+    return EffectiveRank(lam, refresh_every)
