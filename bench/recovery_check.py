@@ -5,7 +5,8 @@
 Prints one line per setting (mean ± sd of test error over seeds, statuses, steps, time) and
 appends JSON lines to ``--out``. Settings: depth 1 GD (no penalty); depth 3 GroupRMSprop and
 Adam (lr 1e-3, init 1e-3, tol 1e-6, as Arora et al.'s code); depth 1 + Adam + ratio penalty
-over a λ grid; depth 1 + GD + ratio penalty (the claim's control) over learning rates and λ.
+over a λ grid (and its SVD-light form, refreshing the SVD every k steps); depth 1 + GD + ratio
+penalty (the claim's control) over learning rates and λ.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def settings():
             50_000,
             0.0,
         )
+    for lam in (0.01, 0.001):  # SVD-light: exact SVD every k steps (compare with the above)
+        for k in (10, 100):
+            pen = ar.penalties.ratio(lam, refresh_every=k)
+            yield f"d1-adam-ratio-{lam:g}-k{k}", f1, pen, ar.optim.adam(1e-3), 50_000, 0.0
     for lr in (50.0, 500.0):
         for lam in (0.01, 0.001):
             pen = ar.penalties.ratio(lam)
