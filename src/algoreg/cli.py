@@ -6,7 +6,6 @@
     algoreg plot DIR [--x problem.n_obs] [--y test_error] [--hue method]
     algoreg export DIR --parquet FILE
     algoreg reproduce NAME [--quick] [--out DIR] [--jobs N] | --list
-    algoreg demo [--quick]
 
 Invalid input prints one ``algoreg: error: ...`` line and exits with status 2.
 """
@@ -84,10 +83,6 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--list", action="store_true", help="list the presets")
     rep.add_argument("--quick", action="store_true", help="the small version (about a minute)")
     executor_args(rep)
-
-    demo = sub.add_parser("demo", help="compare depth, optimizer and the ratio penalty quickly")
-    demo.add_argument("--quick", action="store_true", help="fewer steps")
-    demo.add_argument("--seeds", type=int, default=2)
     return parser
 
 
@@ -242,13 +237,6 @@ def cmd_reproduce(args) -> int:
     return code
 
 
-def cmd_demo(args) -> int:
-    from . import demo
-
-    demo.run(n_seeds=args.seeds, max_steps=8000 if args.quick else 30_000)
-    return 0
-
-
 COMMANDS = {
     "run": cmd_run,
     "status": cmd_status,
@@ -256,7 +244,6 @@ COMMANDS = {
     "plot": cmd_plot,
     "export": cmd_export,
     "reproduce": cmd_reproduce,
-    "demo": cmd_demo,
 }
 
 if __name__ == "__main__":  # pragma: no cover
