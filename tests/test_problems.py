@@ -105,3 +105,21 @@ def test_completion_without_truth_trains_and_reports_nan_truth_metrics():
     assert np.isfinite(r.train_loss) and np.isnan(r.test_error)
     with pytest.raises(ConfigError, match="observed is required"):
         ar.problems.CompletionProblem(None, full.mask)
+
+
+def test_validation_split_is_held_out_of_training_and_test():
+    p = ar.problems.completion((20, 20), 2, 200, validation=0.25, seed=1)
+    assert p.n_obs == 150 and p.val_mask.sum() == 50
+    assert not np.any(p.val_mask & p.mask)
+    full = ar.problems.completion((20, 20), 2, 200, seed=1)
+    assert np.array_equal(p.mask | p.val_mask, full.mask)  # the same observed entries
+    W = p.truth.copy()
+    i, j = np.argwhere(p.val_mask)[0]
+    W[i, j] += 2.0  # a validation entry: moves val_error only
+    m = p.evaluate(W)
+    assert m["train_loss"] == pytest.approx(0, abs=1e-10)
+    assert m["test_error"] == pytest.approx(0, abs=1e-7)
+    assert m["val_error"] == pytest.approx(2.0 / np.linalg.norm(p.truth[p.val_mask]), rel=1e-5)
+    assert np.isnan(full.evaluate(W)["val_error"])
+    with pytest.raises(ConfigError, match="validation must be < 1"):
+        ar.problems.completion((20, 20), 2, 200, validation=1.0)

@@ -18,6 +18,10 @@ class CompletionProblem(Problem):
     ``rel_error`` = ‖W − W*‖_F / ‖W*‖_F and ``mse`` = mean over all entries of (W − W*)².
     With ``truth=None`` (a matrix with missing entries and no known truth) ``observed`` is
     required and the truth-based metrics are NaN.
+
+    An optional validation set V (``val_mask``, disjoint from Ω, observed but never trained
+    on) gives ``val_error`` = ‖P_V(W − M)‖_F / ‖P_V(M)‖_F, for choosing hyper-parameters
+    such as λ without touching the test entries; ``test_error`` is then taken on (Ω ∪ V)ᶜ.
     """
 
     kind = "completion"
@@ -30,6 +34,7 @@ class CompletionProblem(Problem):
         *,
         noise: float = 0.0,
         seed: int | None = None,
+        val_mask: np.ndarray | None = None,
     ) -> None:
         self.has_truth = truth is not None
         if truth is None:
@@ -50,12 +55,15 @@ class CompletionProblem(Problem):
             mask = mask.astype(bool)
         if not mask.any():
             raise ConfigError("mask observes no entry; at least one observation is needed")
+        val_mask = np.zeros_like(mask) if val_mask is None else np.asarray(val_mask, dtype=bool)
+        if val_mask.shape != mask.shape or np.any(val_mask & mask):
+            raise ConfigError("val_mask must have the mask's shape and share no entry with it")
         if observed is None:
             observed = truth
-        observed = np.where(mask, np.asarray(observed, dtype=np.float64), 0.0)
+        observed = np.where(mask | val_mask, np.asarray(observed, dtype=np.float64), 0.0)
         if observed.shape != truth.shape or not np.all(np.isfinite(observed)):
             raise ConfigError("observed must be a finite matrix of the truth's shape")
-        self.truth, self.mask, self.observed = truth, mask, observed
+        self.truth, self.mask, self.observed, self.val_mask = truth, mask, observed, val_mask
         self.shape = truth.shape
         self.n_obs = int(mask.sum())
         self.noise = float(noise)
@@ -64,6 +72,7 @@ class CompletionProblem(Problem):
     def data(self) -> dict[str, np.ndarray]:
         return {
             "mask": self.mask.astype(np.float64),
+            "val_mask": self.val_mask.astype(np.float64),
             "observed": self.observed,
             "truth": self.truth,
             "n_obs": np.asarray(float(self.n_obs)),
@@ -77,14 +86,17 @@ class CompletionProblem(Problem):
     @staticmethod
     def metrics(W: Array, data: dict[str, Array]) -> dict[str, Array]:
         diff = W - data["truth"]
-        unobserved = 1.0 - data["mask"]
+        unobserved = 1.0 - data["mask"] - data["val_mask"]
         known = data["has_truth"] > 0
         out = {
             "test_error": relative_error(unobserved * diff, unobserved * data["truth"]),
             "rel_error": relative_error(diff, data["truth"]),
             "mse": jnp.mean(diff**2),
         }
-        return {k: jnp.where(known, v, jnp.nan) for k, v in out.items()}
+        out = {k: jnp.where(known, v, jnp.nan) for k, v in out.items()}
+        V = data["val_mask"]
+        out["val_error"] = relative_error(V * (W - data["observed"]), V * data["observed"])
+        return out
 
     def __repr__(self) -> str:
         return f"CompletionProblem(shape={self.shape}, n_obs={self.n_obs}, noise={self.noise})"
@@ -104,17 +116,26 @@ def uniform_mask(shape: tuple[int, int], n_obs: int, seed) -> np.ndarray:
 
 
 def check_completion(
-    shape: tuple[int, int], rank: int, n_obs: int, noise: float = 0.0, seed: int = 0
+    shape: tuple[int, int],
+    rank: int,
+    n_obs: int,
+    noise: float = 0.0,
+    validation: float = 0.0,
+    seed: int = 0,
 ) -> dict:
     """Validated, normalized parameters of :func:`completion` (no data is generated)."""
     m, n = check_shape("shape", shape)
-    return {
+    out = {
         "shape": (m, n),
         "rank": check_int("rank", rank, low=1, high=min(m, n)),
         "n_obs": check_int("n_obs", n_obs, low=1, high=m * n),
         "noise": check_real("noise", noise, low=0.0),
+        "validation": check_real("validation", validation, low=0.0, high=1.0, high_open=True),
         "seed": check_int("seed", seed, low=0),
     }
+    if out["n_obs"] - round(out["validation"] * out["n_obs"]) < 1:
+        raise ConfigError(f"validation={validation} leaves no training entry of n_obs={n_obs}")
+    return out
 
 
 def completion(
@@ -123,17 +144,28 @@ def completion(
     n_obs: int = 2000,
     *,
     noise: float = 0.0,
+    validation: float = 0.0,
     seed: int = 0,
 ) -> CompletionProblem:
     """Synthetic completion: Arora et al.'s rank-``rank`` truth, ``n_obs`` uniform entries.
 
     ``seed`` fixes the truth, the sampling order and the noise through independent streams
     (``SeedSequence(seed).spawn(3)``): the same seed with different ``n_obs`` gives the same
-    truth and nested observation sets.
+    truth and nested observation sets. ``validation`` holds out that fraction of the ``n_obs``
+    observed entries as a validation set (observed, never trained on).
     """
-    a = check_completion(shape, rank, n_obs, noise, seed)
+    a = check_completion(shape, rank, n_obs, noise, validation, seed)
     truth_ss, mask_ss, noise_ss = np.random.SeedSequence(a["seed"]).spawn(3)
     truth = low_rank(a["shape"], a["rank"], truth_ss)
-    mask = uniform_mask(a["shape"], a["n_obs"], mask_ss)
+    observed_set = uniform_mask(a["shape"], a["n_obs"], mask_ss)
+    n_val = round(a["validation"] * a["n_obs"])
+    val_mask = observed_set & ~uniform_mask(a["shape"], a["n_obs"] - n_val, mask_ss)
     observed = truth + a["noise"] * np.random.default_rng(noise_ss).standard_normal(a["shape"])
-    return CompletionProblem(truth, mask, observed, noise=a["noise"], seed=a["seed"])
+    return CompletionProblem(
+        truth,
+        observed_set & ~val_mask,
+        observed,
+        noise=a["noise"],
+        seed=a["seed"],
+        val_mask=val_mask,
+    )
