@@ -24,8 +24,8 @@ def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def method_label(config: dict[str, Any]) -> str:
-    """A short name for the method of a trial: model, depth, optimizer, penalty."""
+def method_label(config: dict[str, Any], *, with_lam: bool = True) -> str:
+    """A short name for the method of a trial: model, depth, optimizer, penalty (and λ)."""
     model = config["model"]
     if model["kind"] != "factorization":
         return model["kind"].replace("_", " ")
@@ -34,7 +34,7 @@ def method_label(config: dict[str, Any]) -> str:
         label += f" {model['nonlinearity']}"
     pen = config.get("penalty", {"kind": "none"})
     if pen["kind"] != "none":
-        label += f" + {pen['kind']} λ={pen['lam']:g}"
+        label += f" + {pen['kind']}" + (f" λ={pen['lam']:g}" if with_lam else "")
     return label
 
 
@@ -74,6 +74,35 @@ def summarize(rows: Sequence[dict[str, Any]], by: Sequence[str], y: str) -> list
             }
         )
     return out
+
+
+def select_best(
+    rows: Sequence[dict[str, Any]],
+    by: Sequence[str],
+    *,
+    param: str = "penalty.lam",
+    criterion: str = "val_error",
+    report: Sequence[str] = ("test_error",),
+) -> list[dict[str, Any]]:
+    """For each group of ``by`` (e.g. method family × n_obs), the ``param`` value with the
+    lowest mean ``criterion`` over seeds — a validation metric, never the test one — and the
+    mean ± sd of the ``report`` metrics at that value."""
+    out = []
+    for group in summarize(rows, [*by, param], criterion):
+        if math.isnan(group[f"{criterion}_mean"]):
+            continue
+        key = tuple(group[b] for b in by)
+        best = next((o for o in out if tuple(o[b] for b in by) == key), None)
+        if best is None or group[f"{criterion}_mean"] < best[f"{criterion}_mean"]:
+            if best is not None:
+                out.remove(best)
+            out.append(group)
+    for group in out:
+        chosen = [r for r in rows if all(r.get(b) == group[b] for b in (*by, param))]
+        for metric in report:
+            (stat,) = summarize(chosen, [], metric)
+            group.update({k: v for k, v in stat.items() if k.startswith(metric)})
+    return sorted(out, key=lambda g: [str(g[b]) for b in by])
 
 
 def format_rows(
