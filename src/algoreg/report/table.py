@@ -46,6 +46,7 @@ def result_rows(trials: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "trial_id": t["trial_id"],
             "status": t["status"],
             "method": method_label(t["config"]),
+            "method_family": method_label(t["config"], with_lam=False),
         }
         row.update(flatten(t["config"]))
         row.update({k: (math.nan if v is None else v) for k, v in t["metrics"].items()})
