@@ -212,3 +212,11 @@ def test_exception_in_a_trial_is_recorded_and_retried_on_request(tmp_path, monke
     assert executors.run_study(study, tmp_path, jobs=1, progress=False).ran == 0  # kept
     again = executors.run_study(study, tmp_path, jobs=1, progress=False, retry_failed=True)
     assert again.ran == 1 and again.counts == {"max_steps": 2}
+
+
+@pytest.mark.parametrize("name", ar.studies.PRESETS)
+def test_presets_load_and_expand(name):
+    full = load_study(ar.studies.preset_path(name))
+    quick = load_study(ar.studies.preset_path(name), quick=True)
+    assert 0 < len(expand(quick)) < len(expand(full))
+    assert len({t.trial_id for t in expand(full)}) == full.size()
