@@ -1,22 +1,42 @@
-"""Recovery problems: synthetic completion and sensing (ratings data joins here)."""
+"""Recovery problems: synthetic completion and sensing, and ratings data (MovieLens)."""
 
 from .base import Problem, relative_error
 from .completion import CompletionProblem, check_completion, completion, uniform_mask
+from .ratings import (
+    BiasModel,
+    Ratings,
+    RatingsProblem,
+    bias_baseline,
+    check_ratings,
+    global_mean,
+    ratings,
+)
 from .sensing import SensingProblem, check_sensing, sensing
 from .truth import low_rank
 
 # kind -> (generator, parameter checker); the checker validates without generating data
-PROBLEMS = {"completion": (completion, check_completion), "sensing": (sensing, check_sensing)}
+PROBLEMS = {
+    "completion": (completion, check_completion),
+    "sensing": (sensing, check_sensing),
+    "ratings": (ratings, check_ratings),
+}
 
 __all__ = [
     "PROBLEMS",
+    "BiasModel",
     "CompletionProblem",
     "Problem",
+    "Ratings",
+    "RatingsProblem",
     "SensingProblem",
+    "bias_baseline",
     "check_completion",
+    "check_ratings",
     "check_sensing",
     "completion",
+    "global_mean",
     "low_rank",
+    "ratings",
     "relative_error",
     "sensing",
     "uniform_mask",

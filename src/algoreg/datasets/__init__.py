@@ -1,0 +1,53 @@
+"""Real data: MovieLens-100K ratings (from a folder you supply) and scikit-image's images.
+
+>>> import algoreg as ar
+>>> p = ar.datasets.movielens100k("~/data/ml-100k", split="u1")   # a RatingsProblem
+>>> ar.datasets.bias_baseline(p).rmse
+>>> q = ar.datasets.image_completion("camera", fraction=0.3, shape=(128, 128), seed=0)
+"""
+
+from ..problems.ratings import BiasModel, Ratings, RatingsProblem, bias_baseline, global_mean
+from .images import (
+    IMAGES,
+    block_mask,
+    completion_figure,
+    image,
+    image_completion,
+    psnr,
+)
+from .movielens import (
+    CANONICAL_SPLITS,
+    ML100K_SHAPE,
+    SPLITS,
+    DataFileError,
+    DataNotFoundError,
+    DataWarning,
+    load_movielens100k,
+    movielens100k,
+    read_ratings_file,
+    split_movielens100k,
+)
+
+__all__ = [
+    "CANONICAL_SPLITS",
+    "IMAGES",
+    "ML100K_SHAPE",
+    "SPLITS",
+    "BiasModel",
+    "DataFileError",
+    "DataNotFoundError",
+    "DataWarning",
+    "Ratings",
+    "RatingsProblem",
+    "bias_baseline",
+    "block_mask",
+    "completion_figure",
+    "global_mean",
+    "image",
+    "image_completion",
+    "load_movielens100k",
+    "movielens100k",
+    "psnr",
+    "read_ratings_file",
+    "split_movielens100k",
+]
