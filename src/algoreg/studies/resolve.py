@@ -63,11 +63,12 @@ def _model(params: dict[str, Any]) -> dict[str, Any]:
         return {"kind": kind, **dataclasses.asdict(Factorization(**params))}
     baselines = _baseline_registry()
     if kind in baselines:
-        allowed = [
-            p for p in inspect.signature(baselines[kind]).parameters if p not in ("problem", "seed")
-        ]
-        _check_keys(params, allowed)
-        return {"kind": kind, **params}
+        from ..baselines import parameters
+
+        defaults = {k: v for k, v in parameters(kind).items() if k not in ("seed", "blas_threads")}
+        _check_keys(params, list(defaults))
+        filled = {k: v for k, v in defaults.items() if v is not inspect.Parameter.empty}
+        return {"kind": kind, **filled, **params}
     raise _Unknown("kind", kind, ["factorization", *baselines])
 
 

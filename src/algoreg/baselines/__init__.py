@@ -1,0 +1,66 @@
+"""Baselines sharing the "problem in, FitResult out" contract of :func:`algoreg.fit`.
+
+``solve(problem, "nuclear_norm", lam=0.1)`` dispatches by name through :data:`BASELINES`, as a
+study file's ``model.kind = "nuclear_norm" | "soft_impute" | "svt" | "hard_impute"`` does.
+Every baseline also takes ``seed`` (recorded in the result; the methods are deterministic) and
+``blas_threads`` (BLAS threads during the solve, default 1 as in :func:`algoreg.fit`). cvxpy
+(needed by ``nuclear_norm`` only) is imported when a solve runs, not with the package.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from ..engine import FitResult
+from ..errors import ConfigError, unknown_name
+from ..problems import Problem
+from .base import SolverError
+from .nuclear import nuclear_norm
+from .soft_impute import hard_impute, lambda_max, soft_impute, svt
+
+BASELINES: dict[str, Callable[..., FitResult]] = {
+    "nuclear_norm": nuclear_norm,
+    "soft_impute": soft_impute,
+    "svt": svt,
+    "hard_impute": hard_impute,
+}
+
+
+def parameters(kind: str) -> dict[str, Any]:
+    """The parameters of baseline ``kind`` with their defaults (``inspect.Parameter.empty`` if
+    required)."""
+    if kind not in BASELINES:
+        raise unknown_name("baseline", kind, BASELINES)
+    sig = inspect.signature(BASELINES[kind])
+    return {n: p.default for n, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY}
+
+
+def solve(problem: Problem, kind: str, **params: Any) -> FitResult:
+    """Run baseline ``kind`` on ``problem`` with keyword ``params`` (validated by name)."""
+    allowed = parameters(kind)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter(s) {unknown} for baseline {kind!r}; allowed: {sorted(allowed)}"
+        )
+    missing = sorted(
+        n for n, d in allowed.items() if d is inspect.Parameter.empty and n not in params
+    )
+    if missing:
+        raise ConfigError(f"baseline {kind!r} requires parameter(s) {missing}")
+    return BASELINES[kind](problem, **params)
+
+
+__all__ = [
+    "BASELINES",
+    "SolverError",
+    "hard_impute",
+    "lambda_max",
+    "nuclear_norm",
+    "parameters",
+    "soft_impute",
+    "solve",
+    "svt",
+]

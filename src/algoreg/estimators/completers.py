@@ -1,0 +1,250 @@
+"""The four completers: convex nuclear norm, SoftImpute, deep factorization, ratio penalty."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..baselines import SolverError, nuclear_norm, soft_impute
+from ..engine import FitResult, fit
+from ..errors import ConfigError, ConvergenceWarning, check_int, check_real
+from ..models import factorization
+from ..optim import get as get_optimizer
+from ..penalties import ratio
+from ..problems import CompletionProblem
+from .base import BaseCompleter
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+class NuclearNormCompleter(BaseCompleter):
+    """Exact nuclear-norm minimization (cvxpy + SCS) as an imputer.
+
+    ``lam=None, delta=0``: min ‖Z‖_* s.t. Z_ij = X_ij on the observed entries;
+    ``delta > 0``: |Z_ij − X_ij| ≤ δ instead; ``lam > 0``: min ½Σ_obs (Z − X)² + λ‖Z‖_*.
+    ``eps_abs``, ``eps_rel``, ``max_iters`` are SCS's tolerances and iteration limit; a solve
+    that does not end ``optimal`` raises :class:`~algoreg.baselines.SolverError`.
+    See :mod:`algoreg.estimators.base` for ``center``, ``transform`` and the attributes.
+    """
+
+    def __init__(
+        self,
+        lam: float | None = None,
+        delta: float = 0.0,
+        eps_abs: float = 1e-6,
+        eps_rel: float = 1e-6,
+        max_iters: int = 100_000,
+        center: bool = False,
+    ) -> None:
+        self.lam = lam
+        self.delta = delta
+        self.eps_abs = eps_abs
+        self.eps_rel = eps_rel
+        self.max_iters = max_iters
+        self.center = center
+
+    def _check_params(self) -> dict[str, Any]:
+        _check_bool("center", self.center)
+        return {
+            "lam": self.lam,
+            "delta": self.delta,
+            "eps_abs": self.eps_abs,
+            "eps_rel": self.eps_rel,
+            "max_iters": self.max_iters,
+        }
+
+    def _solve(self, problem: CompletionProblem, params: dict[str, Any]) -> FitResult:
+        return nuclear_norm(problem, **params)
+
+
+class SoftImputeCompleter(BaseCompleter):
+    """SoftImpute (Mazumder, Hastie & Tibshirani 2010): min ½Σ_obs (Z − X)² + λ‖Z‖_*.
+
+    Solved along a warm-started geometric λ path of ``n_lams`` values from
+    λ_max = σ_1(X with missing entries set to 0) down to ``lam`` (``None``: 10⁻³·λ_max, close
+    to interpolation — pick λ by validation for noisy data). See
+    :func:`algoreg.baselines.soft_impute` and :mod:`algoreg.estimators.base`.
+    """
+
+    def __init__(
+        self,
+        lam: float | None = None,
+        n_lams: int = 10,
+        max_iters: int = 5000,
+        tol: float = 1e-6,
+        center: bool = False,
+    ) -> None:
+        self.lam = lam
+        self.n_lams = n_lams
+        self.max_iters = max_iters
+        self.tol = tol
+        self.center = center
+
+    def _check_params(self) -> dict[str, Any]:
+        _check_bool("center", self.center)
+        return {
+            "lam": self.lam,
+            "n_lams": self.n_lams,
+            "max_iters": self.max_iters,
+            "tol": self.tol,
+        }
+
+    def _solve(self, problem: CompletionProblem, params: dict[str, Any]) -> FitResult:
+        return soft_impute(problem, **params)
+
+
+def _engine_fit(problem: CompletionProblem, *, model, penalty, optimizer, **kw) -> FitResult:
+    """``algoreg.fit`` on the data scaled to RMS 1 over the observed entries, scaled back.
+
+    Scaling makes ``init_scale``, ``learning_rate`` and ``lam`` mean the same for data of any
+    scale; the returned matrix (and last factor) are in the data's units, while ``metrics``
+    and ``history`` stay in the scaled units (``config["data_scale"]`` holds the factor).
+    """
+    values = problem.observed[problem.mask]
+    scale = float(np.sqrt(np.mean(values**2)))
+    scale = scale if scale > 0 else 1.0
+    scaled = CompletionProblem(None, problem.mask, problem.observed / scale)
+    result = fit(scaled, model, penalty=penalty, optimizer=optimizer, **kw)
+    if result.status == "diverged":
+        raise SolverError(
+            f"algoreg.fit ({optimizer.kind})",
+            "diverged",
+            f"after {result.steps} steps; lower learning_rate (now {optimizer.learning_rate:g})",
+        )
+    if result.status == "max_steps" and kw["tol"] > 0:
+        warnings.warn(
+            f"algoreg.fit stopped at max_steps={result.steps} with train loss "
+            f"{result.train_loss:.3g} > tol {kw['tol']:g}",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    factors = [np.asarray(f, dtype=np.float64) for f in result.factors]
+    factors[-1] = factors[-1] * scale
+    return dataclasses.replace(
+        result,
+        matrix=np.asarray(result.matrix, dtype=np.float64) * scale,
+        factors=factors,
+        config={**result.config, "data_scale": scale},
+    )
+
+
+class _EngineCompleter(BaseCompleter):
+    """Shared parameter checks of the completers trained by :func:`algoreg.fit`."""
+
+    def _engine_kwargs(self) -> dict[str, Any]:
+        _check_bool("center", self.center)
+        return {
+            "max_steps": check_int("max_steps", self.max_steps, low=1),
+            "tol": check_real("tol", self.tol, low=0.0),
+            "log_every": check_int("log_every", self.log_every, low=1),
+            "seed": check_int("seed", self.seed, low=0),
+            "dtype": self.dtype,
+        }
+
+
+class DeepFactorizationCompleter(_EngineCompleter):
+    """Deep matrix factorization Z = W_N⋯W_1 trained on the observed entries (Arora et al. 2019).
+
+    Minimizes the mean squared error over the observed entries with ``optimizer`` (a name in
+    :data:`algoreg.optim.OPTIMIZERS`, with ``learning_rate`` and any further hyper-parameters
+    in ``optimizer_params``) from a small initialization (``init``, ``init_scale``), without an
+    explicit penalty: the low-rank bias is implicit in depth and small init. Stops at train
+    loss ≤ ``tol`` (a :class:`~algoreg.errors.ConvergenceWarning` if ``max_steps`` comes
+    first, when ``tol > 0``). The data are scaled to RMS 1 over the observed entries for
+    training (so ``init_scale`` and ``tol`` are relative to the data's scale). ``seed`` fixes
+    the initialization, so fits are deterministic.
+    """
+
+    def __init__(
+        self,
+        depth: int = 3,
+        width: int | None = None,
+        init: str = "gaussian",
+        init_scale: float = 1e-3,
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        optimizer_params: dict | None = None,
+        max_steps: int = 20_000,
+        tol: float = 1e-7,
+        log_every: int = 1000,
+        dtype: str = "float32",
+        seed: int = 0,
+        center: bool = False,
+    ) -> None:
+        self.depth = depth
+        self.width = width
+        self.init = init
+        self.init_scale = init_scale
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.optimizer_params = optimizer_params
+        self.max_steps = max_steps
+        self.tol = tol
+        self.log_every = log_every
+        self.dtype = dtype
+        self.seed = seed
+        self.center = center
+
+    def _check_params(self) -> dict[str, Any]:
+        extra = {} if self.optimizer_params is None else dict(self.optimizer_params)
+        return {
+            "model": factorization(
+                self.depth, self.width, init=self.init, init_scale=self.init_scale
+            ),
+            "penalty": None,
+            "optimizer": get_optimizer(self.optimizer, learning_rate=self.learning_rate, **extra),
+            **self._engine_kwargs(),
+        }
+
+    def _solve(self, problem: CompletionProblem, params: dict[str, Any]) -> FitResult:
+        return _engine_fit(problem, **params)
+
+
+class RatioPenaltyCompleter(_EngineCompleter):
+    """Depth 1 + Adam + λ·‖Z‖_*/‖Z‖_F (Zhao et al. 2022's scale-invariant ratio penalty).
+
+    Minimizes mean_obs (Z − X)² + λ·‖Z‖_*/‖Z‖_F over the matrix Z itself with Adam
+    (``learning_rate``) from ``init_scale``-sized Gaussian entries, for ``max_steps`` steps
+    (``tol`` > 0 stops early at train loss ≤ tol). As for
+    :class:`DeepFactorizationCompleter` the data are scaled to RMS 1 for training.
+    """
+
+    def __init__(
+        self,
+        lam: float = 1e-3,
+        learning_rate: float = 1e-2,
+        init_scale: float = 1e-3,
+        max_steps: int = 10_000,
+        tol: float = 0.0,
+        log_every: int = 1000,
+        dtype: str = "float32",
+        seed: int = 0,
+        center: bool = False,
+    ) -> None:
+        self.lam = lam
+        self.learning_rate = learning_rate
+        self.init_scale = init_scale
+        self.max_steps = max_steps
+        self.tol = tol
+        self.log_every = log_every
+        self.dtype = dtype
+        self.seed = seed
+        self.center = center
+
+    def _check_params(self) -> dict[str, Any]:
+        return {
+            "model": factorization(1, init_scale=self.init_scale),
+            "penalty": ratio(check_real("lam", self.lam, low=0.0)),
+            "optimizer": get_optimizer("adam", learning_rate=self.learning_rate),
+            **self._engine_kwargs(),
+        }
+
+    def _solve(self, problem: CompletionProblem, params: dict[str, Any]) -> FitResult:
+        return _engine_fit(problem, **params)
