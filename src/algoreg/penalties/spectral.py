@@ -75,6 +75,11 @@ class SpectralPenalty(Penalty):
     W = UΣVᵀ once every k steps and in between differentiates the surrogate
     R̃(W) = f(diag(UᵀWV)) with U, V held fixed — equal to R, with the same gradient
     U diag(f'(σ)) Vᵀ, at each refresh, and a first-order approximation between refreshes.
+    It is not a drop-in replacement: measured on 100×100 rank-5 completion (2000 observed,
+    depth 1, Adam lr 1e-3, 50k steps, 3 seeds), the ratio penalty's test error went from
+    0.0098 (exact) to 0.018 (k = 10) and 0.12 (k = 100) at λ = 1e-2, and from 0.0011 to
+    0.0086 and 0.115 at λ = 1e-3, for 4× / 11–25× less wall time. The singular vectors of the
+    small, decaying singular values rotate quickly, and stale ones push the wrong directions.
     """
 
     refresh_every: int = 1
