@@ -112,7 +112,16 @@ class SpectralPenalty(Penalty):
 
 
 @dataclass(frozen=True)
-class Ratio(SpectralPenalty):
+class PolarCached(SpectralPenalty):
+    """A spectral penalty whose SVD-light surrogate needs only the polar factor P = UVᵀ."""
+
+    def cache(self, W: jax.Array) -> jax.Array:
+        U, _, Vh = jnp.linalg.svd(W, full_matrices=False)
+        return U @ Vh
+
+
+@dataclass(frozen=True)
+class Ratio(PolarCached):
     """‖W‖_*/‖W‖_F = Σσ/√(Σσ²) (Zhao 2022): scale-invariant, in [1, √rank]; 0 at W = 0.
 
     ∇ = UVᵀ/‖W‖_F − ‖W‖_*·W/‖W‖_F³.
@@ -125,11 +134,6 @@ class Ratio(SpectralPenalty):
     def spectral(self, s: jax.Array) -> jax.Array:
         return _safe_ratio(jnp.sum(s, -1), jnp.sum(s**2, -1))
 
-    def cache(self, W: jax.Array) -> jax.Array:
-        """The polar factor P = UVᵀ."""
-        U, _, Vh = jnp.linalg.svd(W, full_matrices=False)
-        return U @ Vh
-
     def surrogate(self, W: jax.Array, cache: jax.Array) -> jax.Array:
         """⟨P, W⟩/‖W‖_F with P fixed: gradient P/‖W‖_F − ⟨P, W⟩W/‖W‖_F³ (exact at refresh)."""
         P = jax.lax.stop_gradient(cache)
@@ -137,7 +141,7 @@ class Ratio(SpectralPenalty):
 
 
 @dataclass(frozen=True)
-class Nuclear(SpectralPenalty):
+class Nuclear(PolarCached):
     """Nuclear norm ‖W‖_* = Σσ; gradient (a subgradient where W is rank-deficient) UVᵀ."""
 
     name: ClassVar[str] = "nuclear"
@@ -146,11 +150,6 @@ class Nuclear(SpectralPenalty):
 
     def spectral(self, s: jax.Array) -> jax.Array:
         return jnp.sum(s, -1)
-
-    def cache(self, W: jax.Array) -> jax.Array:
-        """The polar factor P = UVᵀ."""
-        U, _, Vh = jnp.linalg.svd(W, full_matrices=False)
-        return U @ Vh
 
     def surrogate(self, W: jax.Array, cache: jax.Array) -> jax.Array:
         """⟨P, W⟩ with P fixed: gradient P (exact at refresh)."""
