@@ -81,15 +81,15 @@ def select_best(
     rows: Sequence[dict[str, Any]],
     by: Sequence[str],
     *,
-    param: str = "penalty.lam",
+    params: Sequence[str] = ("penalty.lam", "optimizer.learning_rate"),
     criterion: str = "val_error",
     report: Sequence[str] = ("test_error",),
 ) -> list[dict[str, Any]]:
-    """For each group of ``by`` (e.g. method family × n_obs), the ``param`` value with the
-    lowest mean ``criterion`` over seeds — a validation metric, never the test one — and the
-    mean ± sd of the ``report`` metrics at that value."""
+    """For each group of ``by`` (e.g. method family × n_obs), the values of the tuned
+    ``params`` (e.g. λ and the learning rate) with the lowest mean ``criterion`` over seeds — a
+    validation metric, never the test one — and the mean ± sd of the ``report`` metrics there."""
     out = []
-    for group in summarize(rows, [*by, param], criterion):
+    for group in summarize(rows, [*by, *params], criterion):
         if math.isnan(group[f"{criterion}_mean"]):
             continue
         key = tuple(group[b] for b in by)
@@ -99,7 +99,7 @@ def select_best(
                 out.remove(best)
             out.append(group)
     for group in out:
-        chosen = [r for r in rows if all(r.get(b) == group[b] for b in (*by, param))]
+        chosen = [r for r in rows if all(r.get(b) == group[b] for b in (*by, *params))]
         for metric in report:
             (stat,) = summarize(chosen, [], metric)
             group.update({k: v for k, v in stat.items() if k.startswith(metric)})
