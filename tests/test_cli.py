@@ -181,3 +181,21 @@ def test_reproduce_list():
     assert r.returncode == 0 and "arora2019-completion" in r.stdout.split()
     r = algoreg("reproduce", "arora2019-complet")
     assert r.returncode == 2 and "did you mean 'arora2019-completion'" in r.stderr.lower()
+
+
+def test_report_writes_markdown_with_claim_table_and_figure(tmp_path):
+    study = write(tmp_path, extra='[grid]\n"model.depth" = [1, 2]\n')
+    study.write_text('claim = "depth helps"\n' + study.read_text())
+    out = tmp_path / "out"
+    assert algoreg("run", study, "--out", out, "--jobs", "1").returncode == 0
+    md = tmp_path / "docs" / "results.md"
+    r = algoreg("report", out, "--out", md)
+    assert r.returncode == 0, r.stderr
+    page = md.read_text()
+    assert "## cli-tiny" in page and "**Paper says:** depth helps" in page
+    assert "**We measured:** lowest mean test error: at 50 observations depth" in page
+    assert "| depth 1 adam | 50 |" in page and "| depth 2 adam | 50 |" in page
+    assert "![cli-tiny](figures/cli-tiny.png)" in page
+    assert (tmp_path / "docs" / "figures" / "cli-tiny.png").stat().st_size > 1000
+    r = algoreg("report", tmp_path / "nothing", "--out", md)
+    assert r.returncode == 2 and "no study results here" in r.stderr

@@ -5,6 +5,7 @@
     algoreg results DIR [--format table|csv|json]
     algoreg plot DIR [--x problem.n_obs] [--y test_error] [--hue method]
     algoreg export DIR --parquet FILE
+    algoreg report DIR [DIR ...] [--out docs/results.md]
     algoreg reproduce NAME [--quick] [--out DIR] [--jobs N] | --list
 
 Invalid input prints one ``algoreg: error: ...`` line and exits with status 2.
@@ -77,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export results to one Parquet file")
     export.add_argument("dir", type=Path)
     export.add_argument("--parquet", type=Path, required=True)
+
+    report = sub.add_parser("report", help="write docs/results.md from study directories")
+    report.add_argument("dirs", type=Path, nargs="+")
+    report.add_argument("--out", type=Path, default=Path("docs/results.md"))
 
     rep = sub.add_parser("reproduce", help="run a preset study and write its table and figure")
     rep.add_argument("name", nargs="?")
@@ -213,6 +218,15 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .report import write_results
+
+    for d in args.dirs:
+        _store(d).close()  # a clear error for a directory without results
+    print(f"wrote {write_results(args.dirs, args.out)}")
+    return 0
+
+
 def cmd_reproduce(args) -> int:
     from .studies import PRESETS, preset_path
 
@@ -252,6 +266,7 @@ COMMANDS = {
     "plot": cmd_plot,
     "export": cmd_export,
     "reproduce": cmd_reproduce,
+    "report": cmd_report,
 }
 
 if __name__ == "__main__":  # pragma: no cover

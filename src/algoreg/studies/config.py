@@ -40,7 +40,17 @@ from typing import Any
 from ..errors import ConfigError, check_int
 
 SECTIONS = ("problem", "model", "penalty", "optimizer", "train")
-TOP_KEYS = ("name", "description", "seeds", "n_seeds", "batch_size", "grid", "zip", "quick")
+TOP_KEYS = (
+    "name",
+    "description",
+    "claim",
+    "seeds",
+    "n_seeds",
+    "batch_size",
+    "grid",
+    "zip",
+    "quick",
+)
 
 
 class StudyError(ConfigError):
@@ -66,6 +76,7 @@ class Study:
     source: str = "<string>"
     text: str = field(default="", repr=False, compare=False)
     description: str = ""
+    claim: str = ""  # what the literature says, quoted in generated reports
     batch_size: int | None = None
 
     def size(self) -> int:
@@ -78,6 +89,7 @@ class Study:
         return {
             "name": self.name,
             "description": self.description,
+            "claim": self.claim,
             "base": self.base,
             "axes": [
                 {"keys": list(a.keys), "values": [list(v) for v in a.values]} for a in self.axes
@@ -297,7 +309,15 @@ def from_dict(raw: dict[str, Any], *, source: str = "<dict>", text: str = "") ->
             seen.add(key if "." in key else f"{section}.*")
 
     study = Study(
-        name, base, tuple(axes), seeds, source, text, str(raw.get("description", "")), batch_size
+        name,
+        base,
+        tuple(axes),
+        seeds,
+        source,
+        text,
+        description=str(raw.get("description", "")),
+        claim=str(raw.get("claim", "")),
+        batch_size=batch_size,
     )
     # validate every grid point now (cheap: no data is generated), so errors come before any run
     from .grid import points
