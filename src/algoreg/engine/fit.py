@@ -74,6 +74,7 @@ def fit_many(
     dtype: str = "float32",
     progress: bool | Callable[[dict], None] = False,
     blas_threads: int | None = 1,
+    log_flow: bool = False,
 ) -> list[FitResult]:
     """Train B compatible trials as one batched program; return one result per trial.
 
@@ -87,6 +88,8 @@ def fit_many(
     ``blas_threads`` caps the BLAS/LAPACK threads (JAX's CPU SVD runs through OpenBLAS) while
     training, via threadpoolctl; None leaves them alone. One thread is the default because a
     100×100 SVD was measured 14× slower with OpenBLAS's default threading on a busy 2-core box.
+    ``log_flow=True`` also logs ``sv_flow_rate``, the gradient-flow prediction of dσ/dt
+    (Arora et al. 2019) at each log point, to check the singular-value dynamics.
     """
     problems = list(problems)
     if not problems:
@@ -124,6 +127,7 @@ def fit_many(
             diverge_above,
             dtype,
             progress,
+            log_flow,
         )
 
 
@@ -139,6 +143,7 @@ def _run(
     diverge_above,
     dtype,
     progress,
+    log_flow,
 ) -> list[FitResult]:
     t0 = time.perf_counter()
     B = len(problems)
@@ -160,7 +165,7 @@ def _run(
     state = compiled_init(model, template, opt_key, shape, dtype)(keys, hyper)
     length = min(log_every, max(max_steps))
     chunk = compiled_chunk(problem_cls, model, template, opt_key, length, diverge_above)
-    metrics = compiled_metrics(problem_cls, model, template)
+    metrics = compiled_metrics(problem_cls, model, template, bool(log_flow))
 
     logs: list[list[dict]] = [[] for _ in range(B)]
     snapshot = state.params  # last iterate with a finite objective, per trial
@@ -202,9 +207,7 @@ def _run(
                 factors=factors,
                 status=name,
                 steps=int(steps[i]),
-                metrics={
-                    k: float(v) for k, v in final.items() if k not in ("step", "singular_values")
-                },
+                metrics={k: float(v) for k, v in final.items() if np.ndim(v) == 0 and k != "step"},
                 history=history,
                 wall_time=wall,
                 seed=seeds[i],
@@ -266,6 +269,7 @@ def fit(
     dtype: str = "float32",
     progress: bool | Callable[[dict], None] = False,
     blas_threads: int | None = 1,
+    log_flow: bool = False,
 ) -> FitResult:
     """Train one trial: minimise loss(W) + λ·R(W) over the model's parameters.
 
@@ -285,4 +289,6 @@ def fit(
         diverge_above=diverge_above,
         dtype=dtype,
         progress=progress,
+        blas_threads=blas_threads,
+        log_flow=log_flow,
     )[0]

@@ -153,14 +153,28 @@ def compiled_chunk(
 
 
 @functools.lru_cache(maxsize=128)
-def compiled_metrics(problem_cls: type, model: Factorization, penalty: Penalty | None):
-    """jit(vmap): params, const → dict of logged quantities of each trial (exact penalty)."""
+def compiled_metrics(
+    problem_cls: type, model: Factorization, penalty: Penalty | None, flow: bool = False
+):
+    """jit(vmap): params, const → dict of logged quantities of each trial (exact penalty).
+
+    ``flow`` adds ``sv_flow_rate``: the gradient-flow prediction of Arora et al. (2019, Thm 3)
+    for a linear depth-N factorization started balanced, dσ_r/dt = −N (σ_r²)^{1−1/N}
+    ⟨∇ℓ(W), u_r v_rᵀ⟩, where t = learning rate × steps for gradient descent.
+    """
     objective = _objective(problem_cls, model, penalty, surrogate=False)
+    loss_grad = jax.grad(problem_cls.loss)
+    N = model.depth
 
     def metrics(params, const: TrialConst) -> dict[str, jax.Array]:
         W = model.product(params)
-        s = jnp.linalg.svd(W, compute_uv=False)
         total, fit = objective(params, const.data, const.lam)
+        if flow:
+            U, s, Vh = jnp.linalg.svd(W, full_matrices=False)
+            proj = jnp.einsum("ik,ij,kj->k", U, loss_grad(W, const.data), Vh)
+            extra = {"sv_flow_rate": -N * (s**2) ** (1 - 1 / N) * proj}
+        else:
+            s, extra = jnp.linalg.svd(W, compute_uv=False), {}
         return {
             "train_loss": fit,
             "objective": total,
@@ -170,6 +184,7 @@ def compiled_metrics(problem_cls: type, model: Factorization, penalty: Penalty |
             "fro_norm": jnp.sqrt(jnp.sum(s**2)),
             "balancedness": balancedness(params),
             "singular_values": s,
+            **extra,
         }
 
     return jax.jit(jax.vmap(metrics))

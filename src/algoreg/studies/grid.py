@@ -83,7 +83,9 @@ def batch_key(config: dict[str, Any]) -> str:
             "model": config["model"],
             "penalty": penalty,
             "optimizer": {k: v for k, v in config["optimizer"].items() if not isinstance(v, float)},
-            "train": [config["train"][k] for k in ("log_every", "dtype", "diverge_above")],
+            "train": [
+                config["train"][k] for k in ("log_every", "dtype", "diverge_above", "log_flow")
+            ],
         }
     )
 

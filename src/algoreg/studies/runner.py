@@ -112,6 +112,7 @@ def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, A
         log_every=first["log_every"],
         diverge_above=first["diverge_above"],
         dtype=first["dtype"],
+        log_flow=first["log_flow"],
     )
     wall = time.perf_counter() - t0
     return [
