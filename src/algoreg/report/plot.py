@@ -26,8 +26,12 @@ def plot_summary(
 
     Log scale on ``y`` for error-like metrics. Returns the written paths.
     """
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        from ..errors import ConfigError
 
+        raise ConfigError("figures need matplotlib: pip install 'algoreg[plot]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
