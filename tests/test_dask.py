@@ -31,8 +31,9 @@ log_every = 500
 @pytest.fixture
 def client():
     ar.studies.pin_threads()
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster) as c:
             yield c
 
@@ -48,8 +49,9 @@ def test_dask_study_survives_a_killed_worker(tmp_path, client):
             os.kill(pid, signal.SIGKILL)
             killed.append(addr)
 
-    summary = ar.studies.run_study(study, tmp_path, scheduler=client, progress=False,
-                                   on_record=kill_one)
+    summary = ar.studies.run_study(
+        study, tmp_path, scheduler=client, progress=False, on_record=kill_one
+    )
     assert killed
     assert summary.ran == 8 and summary.counts == {"max_steps": 8}
     with ar.studies.Store(tmp_path) as store:

@@ -14,20 +14,34 @@ def arora_problems(n_obs=2000, seeds=(0, 1, 2)):
 
 def test_depth_three_group_rmsprop_recovers_where_depth_one_cannot():
     probs = arora_problems()
-    deep = ar.fit_many(probs, ar.models.factorization(3, init_scale=1e-3),
-                       optimizer=ar.optim.group_rmsprop(1e-3), max_steps=100_000, tol=1e-6)
+    deep = ar.fit_many(
+        probs,
+        ar.models.factorization(3, init_scale=1e-3),
+        optimizer=ar.optim.group_rmsprop(1e-3),
+        max_steps=100_000,
+        tol=1e-6,
+    )
     errors = np.array([r.test_error for r in deep])
     assert all(r.status == "converged" for r in deep)
     assert errors.mean() < 1e-2  # the reference code reaches ≈ 4e-3 in ≈ 29k steps
-    shallow = ar.fit_many(probs, ar.models.factorization(1, init_scale=1e-3),
-                          optimizer=ar.optim.gd(500.0), max_steps=1000, tol=1e-6)
+    shallow = ar.fit_many(
+        probs,
+        ar.models.factorization(1, init_scale=1e-3),
+        optimizer=ar.optim.gd(500.0),
+        max_steps=1000,
+        tol=1e-6,
+    )
     assert all(abs(r.test_error - 1) < 1e-3 for r in shallow)  # unobserved entries never move
 
 
 def test_ratio_penalty_with_adam_reaches_low_error_at_depth_one():
     probs = arora_problems(seeds=(0, 1))
-    rs = ar.fit_many(probs, ar.models.factorization(1, init_scale=1e-3),
-                     penalty=ar.penalties.ratio(1e-2), optimizer=ar.optim.adam(1e-3),
-                     max_steps=50_000)
+    rs = ar.fit_many(
+        probs,
+        ar.models.factorization(1, init_scale=1e-3),
+        penalty=ar.penalties.ratio(1e-2),
+        optimizer=ar.optim.adam(1e-3),
+        max_steps=50_000,
+    )
     assert np.mean([r.test_error for r in rs]) < 0.03
     assert all(4.5 < r.effective_rank < 5.5 for r in rs)
