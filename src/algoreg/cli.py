@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from .studies.executors import pin_threads
+    from .studies.executors import WorkerLost, pin_threads
 
     pin_threads()  # before NumPy/JAX load in this process
     try:
@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("algoreg: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except WorkerLost as exc:
+        print(f"algoreg: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def _load(args, path: Path):

@@ -44,6 +44,10 @@ def pin_threads() -> None:
             os.environ.setdefault(key, value)
 
 
+class WorkerLost(RuntimeError):
+    """A local worker process died (e.g. out of memory); finished trials are stored."""
+
+
 @dataclass
 class RunSummary:
     total: int
@@ -138,11 +142,11 @@ def _execute(batches: list[list[Trial]], jobs: int | None, scheduler: Any) -> It
             try:
                 yield fut.result()
             except cf.process.BrokenProcessPool as exc:
-                raise RuntimeError(f"a worker process died ({exc}); rerun to resume") from exc
-    finally:
-        for fut in futures:
-            fut.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+                raise WorkerLost(f"a worker process died ({exc}); rerun to resume") from exc
+    except BaseException:  # interrupted or closed early: do not wait for batches in flight
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _execute_dask(batches: list[list[Trial]], scheduler: Any) -> Iterator[list[dict]]:
