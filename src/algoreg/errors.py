@@ -63,6 +63,13 @@ def check_real(
     return value
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Check ``value`` is a boolean (Python's, or a NumPy boolean scalar)."""
+    if not (isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"):
+        raise ConfigError(f"{name} must be True or False (true/false in TOML), got {value!r}")
+    return bool(value)
+
+
 def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     """Check ``value`` is one of ``allowed``."""
     allowed = list(allowed)

@@ -10,18 +10,12 @@ import numpy as np
 
 from ..baselines import SolverError, nuclear_norm, soft_impute
 from ..engine import FitResult, fit
-from ..errors import ConfigError, ConvergenceWarning, check_int, check_real
+from ..errors import ConvergenceWarning, check_bool, check_int, check_real
 from ..models import factorization
 from ..optim import get as get_optimizer
 from ..penalties import ratio
 from ..problems import CompletionProblem
 from .base import BaseCompleter
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ConfigError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 class NuclearNormCompleter(BaseCompleter):
@@ -51,7 +45,7 @@ class NuclearNormCompleter(BaseCompleter):
         self.center = center
 
     def _check_params(self) -> dict[str, Any]:
-        _check_bool("center", self.center)
+        check_bool("center", self.center)
         return {
             "lam": self.lam,
             "delta": self.delta,
@@ -88,7 +82,7 @@ class SoftImputeCompleter(BaseCompleter):
         self.center = center
 
     def _check_params(self) -> dict[str, Any]:
-        _check_bool("center", self.center)
+        check_bool("center", self.center)
         return {
             "lam": self.lam,
             "n_lams": self.n_lams,
@@ -139,7 +133,7 @@ class _EngineCompleter(BaseCompleter):
     """Shared parameter checks of the completers trained by :func:`algoreg.fit`."""
 
     def _engine_kwargs(self) -> dict[str, Any]:
-        _check_bool("center", self.center)
+        check_bool("center", self.center)
         return {
             "max_steps": check_int("max_steps", self.max_steps, low=1),
             "tol": check_real("tol", self.tol, low=0.0),

@@ -22,7 +22,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import ConfigError, check_choice, check_int, check_real
+from ..errors import ConfigError, check_bool, check_choice, check_int, check_real
 from .base import Array, Problem
 from .completion import CompletionProblem
 
@@ -167,8 +167,7 @@ class RatingsProblem(Problem):
                 f"{common.size} (user, item) pairs are both in train and test, "
                 f"e.g. (user {u}, item {i}) (0-based)"
             )
-        if not isinstance(center, bool):
-            raise ConfigError(f"center must be true or false, got {center!r}")
+        center = check_bool("center", center)
         try:
             low, high = rating_range
         except (TypeError, ValueError):
@@ -362,8 +361,7 @@ def check_ratings(
         raise ConfigError(f"path must be a folder name, got {path!r} ({type(path).__name__})")
     folder = check_path(path)
     split, test_fraction, n_train = check_split(split, test_fraction, n_train)
-    if not isinstance(center, bool):
-        raise ConfigError(f"center must be true or false, got {center!r}")
+    center = check_bool("center", center)
     return {
         "path": str(folder),
         "split": split,

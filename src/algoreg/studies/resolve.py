@@ -106,7 +106,7 @@ def _optimizer(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _train(params: dict[str, Any]) -> dict[str, Any]:
-    from ..errors import check_choice, check_int, check_real
+    from ..errors import check_bool, check_choice, check_int, check_real
 
     _check_keys(params, list(TRAIN_DEFAULTS))
     t = {**TRAIN_DEFAULTS, **params}
@@ -116,7 +116,7 @@ def _train(params: dict[str, Any]) -> dict[str, Any]:
         "log_every": check_int("log_every", t["log_every"], low=1),
         "dtype": check_choice("dtype", t["dtype"], ("float32", "float64")),
         "diverge_above": check_real("diverge_above", t["diverge_above"], low=0.0, low_open=True),
-        "log_flow": _check_bool("log_flow", t["log_flow"]),
+        "log_flow": check_bool("log_flow", t["log_flow"]),
     }
 
 
@@ -153,12 +153,6 @@ def _check_keys(params: dict[str, Any], allowed: list[str]) -> None:
                 f"unknown key; allowed: {', '.join(['kind', *allowed])}"
                 + _did_you_mean(key, allowed),
             )
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{name} must be true or false, got {value!r}")
-    return value
 
 
 def is_trained(config: dict[str, Any]) -> bool:
