@@ -199,3 +199,21 @@ def test_report_writes_markdown_with_claim_table_and_figure(tmp_path):
     assert (tmp_path / "docs" / "figures" / "cli-tiny.png").stat().st_size > 1000
     r = algoreg("report", tmp_path / "nothing", "--out", md)
     assert r.returncode == 2 and "no study results here" in r.stderr
+
+
+def test_reproduce_razin2020_history_report(tmp_path):
+    """The unobserved entry grows while the loss falls (Razin & Cohen 2020), and the preset
+    writes its table and history figure."""
+    out = tmp_path / "razin"
+    r = algoreg(
+        "reproduce", "razin2020", "--quick", "--out", out, "--jobs", "1",
+        "--set", "train.max_steps=40000", "--set", "train.log_every=4000",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "unobserved_abs_max_mean" in r.stdout
+    assert (out / "figure.png").stat().st_size > 1000
+    rows = (out / "summary.csv").read_text().splitlines()
+    assert rows[0].startswith("method,train_loss_mean")
+    for line in rows[1:]:  # depth 2–4: loss well below its start, |W11| far above 0
+        loss, magnitude = float(line.split(",")[1]), float(line.split(",")[3])
+        assert loss < 0.01 and magnitude > 5

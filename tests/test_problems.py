@@ -123,3 +123,26 @@ def test_validation_split_is_held_out_of_training_and_test():
     assert np.isnan(full.evaluate(W)["val_error"])
     with pytest.raises(ConfigError, match="validation must be < 1"):
         ar.problems.completion((20, 20), 2, 200, validation=1.0)
+
+
+def test_entries_problem_razin_cohen_2x2():
+    p = ar.problems.entries((2, 2), [[0, 1, 1.0], [1, 0, 1.0], [1, 1, 0.0]])
+    assert p.mask.tolist() == [[False, True], [True, True]] and p.n_obs == 3
+    m = p.evaluate(np.array([[-7.0, 1.0], [1.0, 0.0]]))
+    assert m["train_loss"] == 0.0 and m["unobserved_abs_max"] == 7.0
+    assert np.isnan(m["test_error"])  # no truth
+
+
+@pytest.mark.parametrize(
+    ("observed", "match"),
+    [
+        ([], "non-empty list"),
+        ([[0, 1]], r"observed\[0\] must be \[i, j, value\]"),
+        ([[0, 2, 1.0]], r"observed\[0\] column must be <= 1"),
+        ([[0, 1, 1.0], [0, 1, 2.0]], r"observed\[1\]: entry \(0, 1\) is given twice"),
+        ([[0, 1, "x"]], r"observed\[0\] value must be a real number"),
+    ],
+)
+def test_entries_problem_rejects_bad_entries(observed, match):
+    with pytest.raises(ConfigError, match=match):
+        ar.problems.entries((2, 2), observed)

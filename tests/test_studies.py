@@ -110,6 +110,11 @@ def test_overrides():
         (("max_steps = 200", "max_step = 200"), r"train.max_step: unknown key.*'max_steps'"),
         (('name = "tiny"', 'name = "tiny"\ncolour = 1'), r"unknown top-level key"),
         (("n_seeds = 2", "n_seeds = 0"), r"n_seeds must be >= 1"),
+        (("[grid]", '[report]\nplot = "bars"\n[grid]'), r"report.plot: unknown plot 'bars'"),
+        (("[grid]", "[report]\nhue = 3\n[grid]"), r"report.hue: hue must be a column name"),
+        (("[grid]", "[report]\nby = []\n[grid]"), r"report.by: by must be a non-empty list"),
+        (("[grid]", "[report]\nxx = 1\n[grid]"), r"report.xx: unknown key.*did you mean 'x'"),
+        (("log_every = 50", 'reference = "nuclear"'), r"train.reference: .*nuclear_norm"),
     ],
 )
 def test_bad_study_files_name_file_line_and_key(change, match):
@@ -218,5 +223,28 @@ def test_exception_in_a_trial_is_recorded_and_retried_on_request(tmp_path, monke
 def test_presets_load_and_expand(name):
     full = load_study(ar.studies.preset_path(name))
     quick = load_study(ar.studies.preset_path(name), quick=True)
-    assert 0 < len(expand(quick)) < len(expand(full))
+
+    def budget(study):  # trials x training steps (a convex baseline counts as one step)
+        return sum(t.config.get("train", {}).get("max_steps", 1) for t in expand(study))
+
+    assert 0 < len(expand(quick)) <= len(expand(full)) and budget(quick) < budget(full)
     assert len({t.trial_id for t in expand(full)}) == full.size()
+
+
+def test_reference_distance_shrinks_with_init_scale(tmp_path):
+    """Gunasekar et al.: depth-2 GD from a smaller init ends closer to the min-nuclear-norm
+    completion (``train.reference``), here on a data-rich 12×12 rank-1 problem."""
+    pytest.importorskip("cvxpy")
+    text = TINY.replace("shape = [10, 10]", "shape = [12, 12]").replace("n_obs = 50", "n_obs = 100")
+    text = text.replace('kind = "adam"\nlearning_rate = 1e-2', 'kind = "gd"\nlearning_rate = 2.0')
+    text = text.replace("max_steps = 200", 'max_steps = 40000\ntol = 1e-12\ndtype = "float64"')
+    text = text.replace("log_every = 50", 'log_every = 10000\nreference = "nuclear_norm"')
+    text = text.replace('"problem.n_obs" = [40, 60]', '"model.init_scale" = [1e-1, 1e-3]')
+    study = load_study(text=text.replace("n_seeds = 2", "n_seeds = 1"))
+    ar.studies.run_study(study, tmp_path, jobs=1, progress=False)
+    with ar.studies.Store(tmp_path) as store:
+        rows = {t["config"]["model"]["init_scale"]: t["metrics"] for t in store.trials()}
+    near, far = rows[1e-3], rows[1e-1]
+    assert near["reference_test_error"] == far["reference_test_error"] < 1e-4  # recovers
+    assert near["dist_to_reference"] < 0.2 * far["dist_to_reference"]
+    assert near["dist_to_reference"] < 0.02

@@ -239,26 +239,15 @@ def cmd_reproduce(args) -> int:
         return 0
     study = _load(args, preset_path(args.name))
     code, out = _run_loaded(args, study)
-    from .report import format_rows, plot_summary, result_rows, select_best, summarize
-    from .studies import Store
+    from .report import format_rows, load_report, write_figure
 
-    with Store(out) as store:
-        rows = result_rows(store.trials(store.meta("trial_ids", [])))
-    if rows:
-        for y in ("test_error", "mse"):
-            table = summarize(rows, ["method", "problem.n_obs"], y)
-            (out / f"summary_{y}.csv").write_text(format_rows(table, "csv"))
-        if any(r.get("problem.validation") for r in rows):
-            best = select_best(
-                rows, ["method_family", "problem.n_obs"], report=("test_error", "effective_rank")
-            )
-            (out / "best_by_validation.csv").write_text(format_rows(best, "csv"))
-            print("λ chosen per method and sample size by validation error:")
-            print(format_rows(best))
-        else:
-            print(format_rows(summarize(rows, ["method", "problem.n_obs"], "test_error")))
-        paths = plot_summary(rows, out / "figure", title=study.name)
-        print("wrote " + ", ".join(map(str, paths)))
+    report = load_report(out)
+    if report.rows:
+        (out / "summary.csv").write_text(format_rows(report.table, "csv", report.columns))
+        print(report.note)
+        print(format_rows(report.table, columns=report.columns))
+        paths = write_figure(report, out / "figure")
+        print("wrote " + ", ".join(map(str, [out / "summary.csv", *paths])))
     return code
 
 

@@ -1,5 +1,6 @@
 """Metrics: spectra, effective and numerical rank, balancedness (errors live on problems)."""
 
+from .dynamics import flow_agreement
 from .spectrum import (
     balancedness,
     effective_rank,
@@ -12,6 +13,7 @@ __all__ = [
     "balancedness",
     "effective_rank",
     "effective_rank_of",
+    "flow_agreement",
     "numerical_rank",
     "singular_values",
 ]

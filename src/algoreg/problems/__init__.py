@@ -1,7 +1,14 @@
 """Recovery problems: synthetic completion and sensing, and ratings data (MovieLens)."""
 
 from .base import Problem, relative_error
-from .completion import CompletionProblem, check_completion, completion, uniform_mask
+from .completion import (
+    CompletionProblem,
+    check_completion,
+    check_entries,
+    completion,
+    entries,
+    uniform_mask,
+)
 from .ratings import (
     BiasModel,
     Ratings,
@@ -18,6 +25,7 @@ from .truth import low_rank
 PROBLEMS = {
     "completion": (completion, check_completion),
     "sensing": (sensing, check_sensing),
+    "entries": (entries, check_entries),
     "ratings": (ratings, check_ratings),
 }
 
@@ -31,9 +39,11 @@ __all__ = [
     "SensingProblem",
     "bias_baseline",
     "check_completion",
+    "check_entries",
     "check_ratings",
     "check_sensing",
     "completion",
+    "entries",
     "global_mean",
     "low_rank",
     "ratings",

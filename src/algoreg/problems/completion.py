@@ -15,9 +15,10 @@ class CompletionProblem(Problem):
 
     Train loss: mean squared error over Ω, ``Σ_Ω (W − M)² / |Ω|``. Metrics:
     ``test_error`` = ‖P_Ωᶜ(W − W*)‖_F / ‖P_Ωᶜ(W*)‖_F (NaN when every entry is observed),
-    ``rel_error`` = ‖W − W*‖_F / ‖W*‖_F and ``mse`` = mean over all entries of (W − W*)².
-    With ``truth=None`` (a matrix with missing entries and no known truth) ``observed`` is
-    required and the truth-based metrics are NaN.
+    ``rel_error`` = ‖W − W*‖_F / ‖W*‖_F, ``mse`` = mean over all entries of (W − W*)², and
+    ``unobserved_abs_max`` = max |W_ij| over the unobserved entries (Razin & Cohen's
+    quantity; 0 when every entry is observed). With ``truth=None`` (a matrix with missing
+    entries and no known truth) ``observed`` is required and the truth-based metrics are NaN.
 
     An optional validation set V (``val_mask``, disjoint from Ω, observed but never trained
     on) gives ``val_error`` = ‖P_V(W − M)‖_F / ‖P_V(M)‖_F, for choosing hyper-parameters
@@ -94,6 +95,7 @@ class CompletionProblem(Problem):
             "mse": jnp.mean(diff**2),
         }
         out = {k: jnp.where(known, v, jnp.nan) for k, v in out.items()}
+        out["unobserved_abs_max"] = jnp.max(unobserved * jnp.abs(W))
         V = data["val_mask"]
         out["val_error"] = relative_error(V * (W - data["observed"]), V * data["observed"])
         return out
@@ -169,3 +171,35 @@ def completion(
         seed=a["seed"],
         val_mask=val_mask,
     )
+
+
+def check_entries(shape: tuple[int, int], observed: list, seed: int = 0) -> dict:
+    """Validated parameters of :func:`entries`: ``observed`` is a list of ``[i, j, value]``
+    (0-based row, column; each position at most once)."""
+    m, n = check_shape("shape", shape)
+    if not isinstance(observed, (list, tuple)) or not observed:
+        raise ConfigError(f"observed must be a non-empty list of [i, j, value], got {observed!r}")
+    out, seen = [], set()
+    for k, item in enumerate(observed):
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            raise ConfigError(f"observed[{k}] must be [i, j, value], got {item!r}")
+        i = check_int(f"observed[{k}] row", item[0], low=0, high=m - 1)
+        j = check_int(f"observed[{k}] column", item[1], low=0, high=n - 1)
+        value = check_real(f"observed[{k}] value", item[2])
+        if (i, j) in seen:
+            raise ConfigError(f"observed[{k}]: entry ({i}, {j}) is given twice")
+        seen.add((i, j))
+        out.append([i, j, value])
+    return {"shape": (m, n), "observed": out, "seed": check_int("seed", seed, low=0)}
+
+
+def entries(shape: tuple[int, int], observed: list, *, seed: int = 0) -> CompletionProblem:
+    """Completion of a matrix given by a few explicit entries and no known truth, e.g.
+    Razin & Cohen's (2020) 2 × 2 problem ``observed = [[0, 1, 1], [1, 0, 1], [1, 1, 0]]``
+    (``seed`` is accepted for study files and unused: the problem is deterministic)."""
+    a = check_entries(shape, observed, seed)
+    mask = np.zeros(a["shape"], dtype=bool)
+    values = np.zeros(a["shape"])
+    for i, j, v in a["observed"]:
+        mask[i, j], values[i, j] = True, v
+    return CompletionProblem(None, mask, values, seed=a["seed"])

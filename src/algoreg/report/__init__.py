@@ -1,17 +1,24 @@
 """Reports: result tables and figures from study stores."""
 
+from .analysis import StudyReport, build_report, load_report, write_figure
 from .markdown import study_section, write_results
-from .plot import plot_summary
+from .plot import plot_histories, plot_spectra, plot_summary
 from .table import flatten, format_rows, method_label, result_rows, select_best, summarize
 
 __all__ = [
+    "StudyReport",
+    "build_report",
     "flatten",
     "format_rows",
+    "load_report",
     "method_label",
+    "plot_histories",
+    "plot_spectra",
     "plot_summary",
     "result_rows",
     "select_best",
     "study_section",
     "summarize",
+    "write_figure",
     "write_results",
 ]

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .plot import plot_summary
-from .table import result_rows, select_best, summarize
+from .analysis import load_report, write_figure
+from .table import summarize
 
 
 def _markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -26,28 +26,10 @@ def _markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> s
     return "\n".join(lines)
 
 
-def _measured_line(table: Sequence[dict[str, Any]], group: str) -> str:
-    """Best method per sample size, from the table's mean test errors."""
-    parts = []
-    for n_obs in sorted({r["problem.n_obs"] for r in table}, key=str):
-        at = [
-            r for r in table if r["problem.n_obs"] == n_obs and not math.isnan(r["test_error_mean"])
-        ]
-        if at:
-            best = min(at, key=lambda r: r["test_error_mean"])
-            parts.append(f"at {n_obs} observations {best[group]} ({best['test_error_mean']:.3g})")
-    return "lowest mean test error: " + "; ".join(parts) + "." if parts else ""
-
-
 def study_section(directory: str | Path, figures: Path, relative_to: Path) -> str:
     """One study's section (its figure is written into ``figures``)."""
-    from ..studies import Store
-
-    with Store(directory, create=False) as store:
-        study = store.meta("study") or {}
-        trials = store.trials(store.meta("trial_ids", []))
-    rows = result_rows(trials)
-    name = study.get("name", Path(directory).name)
+    report = load_report(directory)
+    study, rows, name = report.meta, report.rows, report.name
     out = [f"## {name}", ""]
     if study.get("description"):
         out += [study["description"] + ".", ""]
@@ -62,41 +44,15 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
         out += [f"**Paper says:** {study['claim']}", ""]
     if not rows:
         return "\n".join([*out, "No finished trials.", ""])
-    if any(r.get("problem.validation") for r in rows):
-        table = select_best(
-            rows, ["method_family", "problem.n_obs"], report=("test_error", "effective_rank")
-        )
-        group = "method_family"
-        cols = [
-            "method_family",
-            "problem.n_obs",
-            "penalty.lam",
-            "optimizer.learning_rate",
-            "val_error_mean",
-            "test_error_mean",
-            "test_error_sd",
-            "n",
-            "effective_rank_mean",
-        ]
-        note = "λ and learning rate chosen per row by validation error (never the test error)."
-    else:
-        table = summarize(rows, ["method", "problem.n_obs"], "test_error")
-        group = "method"
-        cols = ["method", "problem.n_obs", "test_error_mean", "test_error_sd", "n", "n_missing"]
-        note = "test_error: relative Frobenius error on the unobserved entries."
     out += [
-        f"**We measured:** {_measured_line(table, group)}",
+        f"**We measured:** {report.measured}",
         "",
-        note,
+        report.note,
         "",
-        _markdown_table(table, cols),
+        _markdown_table(report.table, report.columns),
         "",
     ]
-    if group == "method_family":  # plot the chosen λ / learning rate of each row only
-        keys = ("method_family", "problem.n_obs", "penalty.lam", "optimizer.learning_rate")
-        chosen = {tuple(t.get(k) for k in keys) for t in table}
-        rows = [r for r in rows if tuple(r.get(k) for k in keys) in chosen]
-    paths = plot_summary(rows, figures / name, title=name, hue=group)
+    paths = write_figure(report, figures / name)
     rel = os.path.relpath(paths[0], relative_to)
     out += [f"![{name}]({rel})", ""]
     return "\n".join(out)

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .table import summarize
 
-LOG_NATURAL = ("test_error", "mse", "rel_error", "train_loss", "objective", "wall_s")
+LOG_NATURAL = (
+    "test_error",
+    "mse",
+    "rel_error",
+    "train_loss",
+    "objective",
+    "wall_s",
+    "dist_to_reference",
+)
 
 
 def plot_summary(
@@ -21,20 +31,13 @@ def plot_summary(
     hue: str = "method",
     title: str = "",
     reference: dict[str, float] | None = None,
+    logx: bool | None = None,
 ) -> list[Path]:
     """Mean ± sd of ``y`` against ``x`` with one line per ``hue`` value; writes PNG and PDF.
 
     Log scale on ``y`` for error-like metrics. Returns the written paths.
     """
-    try:
-        import matplotlib
-    except ImportError:
-        from ..errors import ConfigError
-
-        raise ConfigError("figures need matplotlib: pip install 'algoreg[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     ok = [r for r in rows if r.get("status") != "failed"]
     summary = summarize(ok, [hue, x], y)
     fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
@@ -57,15 +60,107 @@ def plot_summary(
     positive = all((s[f"{y}_mean"] > 0) for s in summary if not math.isnan(s[f"{y}_mean"]))
     if y in LOG_NATURAL and positive:
         ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
     ax.set_xlabel(x)
     ax.set_ylabel(f"{y} (mean ± sd over seeds)")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
+    return _save(fig, out)
+
+
+def plot_histories(
+    rows: Sequence[dict[str, Any]],
+    history: Callable[[str], dict[str, Any]],
+    out: str | Path,
+    *,
+    x: str = "step",
+    y: str = "train_loss",
+    hue: str = "method",
+    title: str = "",
+    logx: bool | None = None,
+) -> list[Path]:
+    """``y`` against ``x`` from each trial's logged history (one curve per trial, one colour
+    per ``hue`` value); log axes for error-like quantities. Writes PNG and PDF."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
+    colors = {h: f"C{i}" for i, h in enumerate(sorted({r[hue] for r in rows}, key=str))}
+    labelled: set = set()
+    for row in rows:
+        h = history(row["trial_id"])
+        if x not in h or y not in h:
+            continue
+        label = None if row[hue] in labelled else str(row[hue])
+        labelled.add(row[hue])
+        ax.plot(h[x], h[y], color=colors[row[hue]], label=label, alpha=0.8)
+    if logx if logx is not None else x in LOG_NATURAL:
+        ax.set_xscale("log")
+    if y in LOG_NATURAL:
+        ax.set_yscale("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, out)
+
+
+def plot_spectra(
+    rows: Sequence[dict[str, Any]],
+    history: Callable[[str], dict[str, Any]],
+    out: str | Path,
+    *,
+    hue: str = "method",
+    top: int = 10,
+    title: str = "",
+) -> list[Path]:
+    """Singular values of the end-to-end matrix over training: one panel per ``hue`` value
+    (its first trial), the ``top`` largest as lines, step on a log axis. Writes PNG and PDF."""
+    plt = _pyplot()
+    groups: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        groups.setdefault(row[hue], row)
+    keys = sorted(groups, key=str)
+    fig, axes = plt.subplots(
+        1,
+        len(keys),
+        figsize=(3.2 * len(keys), 3.4),
+        sharey=True,
+        constrained_layout=True,
+        squeeze=False,
+    )
+    for ax, key in zip(axes[0], keys, strict=True):
+        h = history(groups[key]["trial_id"])
+        step, s = np.asarray(h["step"]), np.asarray(h["singular_values"])[:, :top]
+        ax.plot(np.maximum(step, 1), s)
+        ax.set_xscale("log")
+        ax.set_title(str(key), fontsize=9)
+        ax.set_xlabel("step")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel(f"top {top} singular values")
+    fig.suptitle(title)
+    return _save(fig, out)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        from ..errors import ConfigError
+
+        raise ConfigError("figures need matplotlib: pip install 'algoreg[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out: str | Path) -> list[Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
     for p in paths:
         fig.savefig(p, dpi=150)
-    plt.close(fig)
+    _pyplot().close(fig)
     return paths

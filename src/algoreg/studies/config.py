@@ -50,7 +50,24 @@ TOP_KEYS = (
     "grid",
     "zip",
     "quick",
+    "report",
 )
+# [report]: how `algoreg reproduce` / `algoreg report` tabulate and plot a study.
+#   plot = "summary"  mean ± sd of y against x (row columns), one line per hue
+#          "history"  y against x from each trial's logged history, one curve per trial
+#          "spectrum" singular values over training, one panel per hue value (with the
+#                     gradient-flow agreement when the trials log sv_flow_rate)
+#   by: the table's grouping columns; metrics: the metrics the table summarizes.
+REPORT_DEFAULTS: dict[str, Any] = {
+    "plot": "summary",
+    "x": "problem.n_obs",
+    "y": "test_error",
+    "hue": "method",
+    "by": None,
+    "metrics": None,
+    "logx": None,
+}
+REPORT_PLOTS = ("summary", "history", "spectrum")
 
 
 class StudyError(ConfigError):
@@ -78,6 +95,7 @@ class Study:
     description: str = ""
     claim: str = ""  # what the literature says, quoted in generated reports
     batch_size: int | None = None
+    report: dict[str, Any] = field(default_factory=lambda: dict(REPORT_DEFAULTS))
 
     def size(self) -> int:
         n = len(self.seeds)
@@ -96,6 +114,7 @@ class Study:
             ],
             "seeds": list(self.seeds),
             "source": self.source,
+            "report": self.report,
         }
 
 
@@ -308,6 +327,7 @@ def from_dict(raw: dict[str, Any], *, source: str = "<dict>", text: str = "") ->
                 raise err(key, "varies in two grid axes; put it in one [grid] key or [[zip]] group")
             seen.add(key if "." in key else f"{section}.*")
 
+    report = _report_spec(raw.get("report", {}), err)
     study = Study(
         name,
         base,
@@ -318,6 +338,7 @@ def from_dict(raw: dict[str, Any], *, source: str = "<dict>", text: str = "") ->
         description=str(raw.get("description", "")),
         claim=str(raw.get("claim", "")),
         batch_size=batch_size,
+        report=report,
     )
     # validate every grid point now (cheap: no data is generated), so errors come before any run
     from .grid import points
@@ -325,6 +346,37 @@ def from_dict(raw: dict[str, Any], *, source: str = "<dict>", text: str = "") ->
     for point in points(study):
         resolve_config(point, source=source, text=text)
     return study
+
+
+def _report_spec(table: Any, err) -> dict[str, Any]:
+    """The validated ``[report]`` table with defaults filled in (see ``REPORT_DEFAULTS``)."""
+    if not isinstance(table, dict):
+        raise err("report", f"[report] must be a table, got {type(table).__name__}")
+    out = dict(REPORT_DEFAULTS)
+    for key, value in table.items():
+        dotted = f"report.{key}"
+        if key not in REPORT_DEFAULTS:
+            raise err(
+                dotted,
+                f"unknown key; allowed: {', '.join(REPORT_DEFAULTS)}"
+                + _did_you_mean(key, REPORT_DEFAULTS),
+            )
+        if key == "plot" and value not in REPORT_PLOTS:
+            raise err(
+                dotted,
+                f"unknown plot {value!r}; allowed: {', '.join(REPORT_PLOTS)}"
+                + _did_you_mean(str(value), REPORT_PLOTS),
+            )
+        if key in ("x", "y", "hue") and not isinstance(value, str):
+            raise err(dotted, f"{key} must be a column name (a string), got {value!r}")
+        if key in ("by", "metrics") and (
+            not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)
+        ):
+            raise err(dotted, f"{key} must be a non-empty list of column names, got {value!r}")
+        if key == "logx" and not isinstance(value, bool):
+            raise err(dotted, f"logx must be true or false, got {value!r}")
+        out[key] = value
+    return out
 
 
 def _check_axis_key(key: str, source: str, text: str, values: list | None = None) -> None:

@@ -22,6 +22,7 @@ TRAIN_DEFAULTS = {
     "dtype": "float32",
     "diverge_above": 1e10,
     "log_flow": False,
+    "reference": "none",
 }
 DEFAULT_KINDS = {
     "problem": "completion",
@@ -117,6 +118,7 @@ def _train(params: dict[str, Any]) -> dict[str, Any]:
         "dtype": check_choice("dtype", t["dtype"], ("float32", "float64")),
         "diverge_above": check_real("diverge_above", t["diverge_above"], low=0.0, low_open=True),
         "log_flow": check_bool("log_flow", t["log_flow"]),
+        "reference": check_choice("reference", t["reference"], ("none", *_baseline_registry())),
     }
 
 

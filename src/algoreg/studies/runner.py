@@ -5,6 +5,7 @@ failure: an exception becomes a ``failed`` record carrying the error.
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 from typing import Any
@@ -25,7 +26,8 @@ def build_problem(config: dict[str, Any]):
 
 
 def build_training(config: dict[str, Any]) -> dict[str, Any]:
-    """Model, penalty, optimizer and train arguments of a factorization trial."""
+    """Model, penalty, optimizer and train arguments of a factorization trial (the train
+    section less ``reference``, which the runner handles)."""
     from .. import models, optim, penalties
 
     model = {k: v for k, v in config["model"].items() if k != "kind"}
@@ -36,8 +38,31 @@ def build_training(config: dict[str, Any]) -> dict[str, Any]:
         "model": models.factorization(**model),
         "penalty": None if pen_kind == "none" else penalties.get(pen_kind, **pen),
         "optimizer": optim.get(opt.pop("kind"), **opt),
-        **config["train"],
+        **{k: v for k, v in config["train"].items() if k != "reference"},
     }
+
+
+def reference_metrics(config: dict[str, Any], problem, matrix: np.ndarray) -> dict[str, float]:
+    """With ``train.reference`` = a baseline (e.g. ``"nuclear_norm"``): solve it on the same
+    problem and report ``dist_to_reference`` = ‖W − X_ref‖_F / ‖X_ref‖_F and the reference's
+    own ``reference_test_error`` (Gunasekar et al.'s comparison)."""
+    kind = config["train"].get("reference", "none")
+    if kind == "none":
+        return {}
+    key = (json.dumps(config["problem"], sort_keys=True), config["seed"], kind)
+    if key not in _REFERENCES:
+        from ..baselines import solve
+
+        ref = solve(problem, kind)
+        if len(_REFERENCES) >= 16:  # one grid's problems; keep memory bounded
+            _REFERENCES.pop(next(iter(_REFERENCES)))
+        _REFERENCES[key] = (np.asarray(ref.matrix, np.float64), ref.metrics["test_error"])
+    X, ref_error = _REFERENCES[key]
+    dist = np.linalg.norm(np.asarray(matrix, np.float64) - X) / max(np.linalg.norm(X), 1e-300)
+    return {"dist_to_reference": float(dist), "reference_test_error": ref_error}
+
+
+_REFERENCES: dict[tuple, tuple[np.ndarray, float]] = {}  # reference solutions, per process
 
 
 def _record(trial_id: str, result, wall: float, batch_size: int) -> dict[str, Any]:
@@ -114,6 +139,8 @@ def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, A
         dtype=first["dtype"],
         log_flow=first["log_flow"],
     )
+    for config, problem, r in zip(configs, problems, results, strict=True):
+        r.metrics.update(reference_metrics(config, problem, r.matrix))
     wall = time.perf_counter() - t0
     return [
         _record(tid, r, wall / len(batch), len(batch)) for tid, r in zip(ids, results, strict=True)

@@ -1,0 +1,162 @@
+"""One study's table, headline and figure, as its ``[report]`` spec asks — the single place
+that both ``algoreg reproduce`` and the generated ``docs/results.md`` get them from."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .plot import plot_histories, plot_spectra, plot_summary
+from .table import result_rows, select_best, summarize
+
+History = Callable[[str], dict[str, np.ndarray]]
+
+
+@dataclass
+class StudyReport:
+    """A study's rows (one per trial), summary table and the columns to show."""
+
+    name: str
+    meta: dict[str, Any]
+    spec: dict[str, Any]
+    rows: list[dict[str, Any]]
+    table: list[dict[str, Any]]
+    columns: list[str]
+    note: str
+    measured: str
+    history: History
+    tuned: bool  # λ / learning rate chosen by validation error: one row per chosen setting
+
+
+def _spec(meta: dict[str, Any]) -> dict[str, Any]:
+    from ..studies.config import REPORT_DEFAULTS
+
+    return {**REPORT_DEFAULTS, **(meta.get("report") or {})}
+
+
+def load_report(directory: str | Path) -> StudyReport:
+    """Read a study store and build its report (histories are read lazily, per trial)."""
+    from ..studies import Store
+
+    directory = Path(directory)
+    with Store(directory, create=False) as store:
+        meta = store.meta("study") or {}
+        trials = store.trials(store.meta("trial_ids", []))
+        histories = {t["trial_id"]: store.history(t["trial_id"]) for t in trials}
+    return build_report(
+        meta.get("name", directory.name), meta, result_rows(trials), histories.__getitem__
+    )
+
+
+def build_report(
+    name: str, meta: dict[str, Any], rows: list[dict[str, Any]], history: History
+) -> StudyReport:
+    spec = _spec(meta)
+    if spec["plot"] == "spectrum":
+        from ..metrics import flow_agreement
+
+        for row in rows:
+            lr = row.get("optimizer.learning_rate")
+            if row.get("status") != "failed" and lr and row.get("optimizer.kind") == "gd":
+                row.update(flow_agreement(history(row["trial_id"]), lr))
+    table, columns, note, group = _table(rows, spec)
+    measured = _measured(table, spec, group)
+    tuned = group == "method_family"
+    return StudyReport(name, meta, spec, rows, table, columns, note, measured, history, tuned)
+
+
+def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
+    x, y, hue = spec["x"], spec["y"], spec["hue"]
+    if any(r.get("problem.validation") for r in rows):
+        by = ["method_family", *([x] if spec["plot"] == "summary" else [])]
+        table = select_best(rows, by, report=(y, "effective_rank"))
+        cols = [
+            *by,
+            "penalty.lam",
+            "optimizer.learning_rate",
+            "val_error_mean",
+            f"{y}_mean",
+            f"{y}_sd",
+            "n",
+            "effective_rank_mean",
+        ]
+        note = "λ and learning rate chosen per row by validation error (never the test error)."
+        return table, cols, note, "method_family"
+    by = spec["by"] or ([hue, x] if spec["plot"] == "summary" else [hue])
+    metrics = list(spec["metrics"] or [y])
+    if spec["plot"] == "spectrum" and any("flow_err_median" in r for r in rows):
+        metrics += ["flow_err_median", "flow_err_max"]
+    table: list[dict[str, Any]] = []
+    for m in metrics:
+        for i, group in enumerate(summarize(rows, by, m)):
+            if len(table) <= i:
+                table.append({b: group[b] for b in by})
+            table[i].update({k: v for k, v in group.items() if k.startswith(m) or k[0] == "n"})
+    cols = [*by, *(c for m in metrics for c in (f"{m}_mean", f"{m}_sd")), "n", "n_missing"]
+    note = "mean and sd over seeds; " + ", ".join(metrics) + " at the end of training."
+    return table, cols, note, hue
+
+
+def _measured(table: Sequence[dict[str, Any]], spec: dict[str, Any], group: str) -> str:
+    """A one-line headline computed from the table: the best method per x (summary plots),
+    else each group's mean of y."""
+    x, y, words = spec["x"], f"{spec['y']}_mean", spec["y"].replace("_", " ")
+
+    def at(value: Any) -> str:
+        return f"{value} observations" if x == "problem.n_obs" else f"{x} = {value}"
+
+    parts = []
+    if spec["plot"] == "summary" and group.startswith("method") and table and x in table[0]:
+        for value in sorted({r[x] for r in table}, key=str):
+            rows = [r for r in table if r[x] == value and not math.isnan(r.get(y, math.nan))]
+            if rows:
+                best = min(rows, key=lambda r: r[y])
+                parts.append(f"at {at(value)} {best[group]} ({best[y]:.3g})")
+        return f"lowest mean {words}: " + "; ".join(parts) + "." if parts else ""
+    keys = [k for k in (group, x) if table and k in table[0] and not k.startswith("method")]
+
+    def label(r: dict[str, Any]) -> str:
+        named = ", ".join(f"{k} = {r[k]}" for k in keys)
+        return " ".join(str(v) for v in (r.get("method", r.get("method_family")), named) if v)
+
+    parts = [f"{label(r)}: {r.get(y, math.nan):.3g}" for r in table]
+    return f"mean {words}: " + "; ".join(parts) + "." if parts else ""
+
+
+def chosen_rows(report: StudyReport) -> list[dict[str, Any]]:
+    """The rows a figure shows: with a validation split only the chosen λ / learning rate."""
+    if report.tuned:
+        keys = report.columns[: report.columns.index("penalty.lam") + 2]  # by + λ + lr
+        chosen = {tuple(t.get(k) for k in keys) for t in report.table}
+        return [r for r in report.rows if tuple(r.get(k) for k in keys) in chosen]
+    return report.rows
+
+
+def write_figure(report: StudyReport, out: str | Path) -> list[Path]:
+    """The study's figure (PNG and PDF at ``out`` with those suffixes)."""
+    spec, rows = report.spec, [r for r in chosen_rows(report) if r.get("status") != "failed"]
+    hue = "method_family" if report.tuned else spec["hue"]
+    if spec["plot"] == "history":
+        return plot_histories(
+            rows,
+            report.history,
+            out,
+            x=spec["x"],
+            y=spec["y"],
+            hue=hue,
+            title=report.name,
+            logx=spec["logx"],
+        )
+    if spec["plot"] == "spectrum":
+        return plot_spectra(rows, report.history, out, hue=hue, title=report.name)
+    return plot_summary(
+        rows, out, x=spec["x"], y=spec["y"], hue=hue, title=report.name, logx=spec["logx"]
+    )
+
+
+__all__ = ["StudyReport", "build_report", "chosen_rows", "load_report", "write_figure"]
