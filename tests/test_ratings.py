@@ -173,9 +173,12 @@ def test_registry_checker_validates_without_reading(tmp_path):
         "n_train": 5000,
         "center": True,
         "dataset": "ml-100k",
+        "validation": 0.0,
         "shape": (943, 1682),
         "seed": 2,
     }
+    with pytest.raises(ConfigError, match="validation must be < 1"):
+        check(str(tmp_path), "u1", validation=1.0)
     assert check(str(tmp_path), "random")["test_fraction"] == 0.2
     with pytest.raises(ConfigError, match=r"does not exist.*grouplens\.org"):
         check(str(tmp_path / "nowhere"))
@@ -224,3 +227,32 @@ max_steps = 10
     assert len(trials) == 1
     p = build_problem(trials[0].config)
     assert isinstance(p, RatingsProblem) and (p.n_obs, p.n_test) == (20_000, 80_000)
+
+
+def test_validation_split_holds_out_training_ratings():
+    from algoreg.problems.ratings import hold_out
+
+    rng = np.random.default_rng(0)
+    keys = rng.choice(20 * 30, 300, replace=False)
+    users, items = np.divmod(keys, 30)
+    values = rng.integers(1, 6, 300).astype(float)
+    full = RatingsProblem(
+        Ratings(users[:250], items[:250], values[:250], (20, 30)),
+        Ratings(users[250:], items[250:], values[250:], (20, 30)),
+    )
+    p = hold_out(full, 0.2, seed=1)
+    assert (p.n_obs, len(p.val), p.n_test) == (200, 50, 50)
+    assert np.union1d(p.train.keys, p.val.keys).tolist() == sorted(full.train.keys.tolist())
+    assert p.offset == pytest.approx(p.train.values.mean())  # μ₀ from the remaining ratings
+    W = rng.standard_normal((20, 30))
+    pred = W + p.offset
+    val_rmse = np.sqrt(np.mean((pred[p.val.users, p.val.items] - p.val.values) ** 2))
+    m = p.evaluate(W)
+    assert m["val_error"] == pytest.approx(val_rmse, rel=1e-5)
+    assert p.evaluate(W)["train_loss"] == pytest.approx(  # the loss never sees V
+        np.mean((pred[p.train.users, p.train.items] - p.train.values) ** 2), rel=1e-5
+    )
+    assert np.isnan(full.evaluate(W)["val_error"])
+    assert hold_out(full, 0.2, seed=1).val.keys.tolist() == p.val.keys.tolist()  # seeded
+    with pytest.raises(ConfigError, match=r"validation=0\.001 of 250 training ratings is empty"):
+        hold_out(full, 0.001)

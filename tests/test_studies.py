@@ -221,8 +221,17 @@ def test_exception_in_a_trial_is_recorded_and_retried_on_request(tmp_path, monke
 
 @pytest.mark.parametrize("name", ar.studies.PRESETS)
 def test_presets_load_and_expand(name):
-    full = load_study(ar.studies.preset_path(name))
-    quick = load_study(ar.studies.preset_path(name), quick=True)
+    over = []
+    if name == "movielens100k":  # needs the data folder (--data)
+        from test_ratings import ml100k_path
+
+        if not (ml100k_path() / "u.data").is_file():
+            with pytest.raises(StudyError, match=r"problem.path: .*does not exist"):
+                load_study(ar.studies.preset_path(name))
+            pytest.skip("MovieLens-100K not available")
+        over = [f'problem.path="{ml100k_path()}"']
+    full = load_study(ar.studies.preset_path(name), overrides=over)
+    quick = load_study(ar.studies.preset_path(name), quick=True, overrides=over)
 
     def budget(study):  # trials x training steps (a convex baseline counts as one step)
         return sum(t.config.get("train", {}).get("max_steps", 1) for t in expand(study))
@@ -248,3 +257,17 @@ def test_reference_distance_shrinks_with_init_scale(tmp_path):
     assert near["reference_test_error"] == far["reference_test_error"] < 1e-4  # recovers
     assert near["dist_to_reference"] < 0.2 * far["dist_to_reference"]
     assert near["dist_to_reference"] < 0.02
+
+
+def test_early_stopping_metrics_read_the_best_validation_point():
+    from algoreg.studies.runner import early_stopping_metrics
+
+    history = {
+        "step": np.array([0, 10, 20, 30]),
+        "val_error": np.array([1.0, 0.5, np.nan, 0.7]),
+        "rmse": np.array([1.1, 0.9, 0.8, 0.95]),
+        "singular_values": np.ones((4, 3)),  # vectors are left out
+    }
+    out = early_stopping_metrics(history)
+    assert out == {"es_step": 10.0, "es_val_error": 0.5, "es_rmse": 0.9}
+    assert early_stopping_metrics({"step": np.arange(2), "val_error": np.full(2, np.nan)}) == {}

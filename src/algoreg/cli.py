@@ -6,7 +6,7 @@
     algoreg plot DIR [--x problem.n_obs] [--y test_error] [--hue method]
     algoreg export DIR --parquet FILE
     algoreg report DIR [DIR ...] [--out docs/results.md]
-    algoreg reproduce NAME [--quick] [--out DIR] [--jobs N] | --list
+    algoreg reproduce NAME [--quick] [--data DIR] [--out DIR] [--jobs N] | --list
 
 Invalid input prints one ``algoreg: error: ...`` line and exits with status 2.
 """
@@ -14,6 +14,7 @@ Invalid input prints one ``algoreg: error: ...`` line and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -43,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
             default=[],
             metavar="KEY=VALUE",
             help="override a study value, e.g. train.max_steps=5000 or grid.model.depth=[1,2]",
+        )
+        p.add_argument(
+            "--data",
+            type=Path,
+            help="data folder for a ratings study (sets problem.path), e.g. ./ml-100k",
         )
         p.add_argument("--scheduler", help="Dask scheduler address (tcp://HOST:PORT)")
         p.add_argument(
@@ -112,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
 def _load(args, path: Path):
     from .studies import load_study
 
-    return load_study(path, overrides=args.overrides, quick=getattr(args, "quick", False))
+    overrides = list(args.overrides)
+    if getattr(args, "data", None) is not None:
+        overrides.append("problem.path=" + json.dumps(str(args.data)))
+    return load_study(path, overrides=overrides, quick=getattr(args, "quick", False))
 
 
 def _run_loaded(args, study) -> tuple[int, Path]:

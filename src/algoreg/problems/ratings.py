@@ -133,7 +133,10 @@ class RatingsProblem(Problem):
     - ``rmse_clipped``, ``mae_clipped``: the same with P clipped to ``rating_range`` (default
       [1, 5]); clipping never increases either error, since every rating lies in the range;
     - ``test_error`` = ``rmse`` (unclipped: it scores the model's matrix itself);
-    - ``train_rmse`` = √(train loss).
+    - ``train_rmse`` = √(train loss);
+    - ``val_error``: RMSE (unclipped) on an optional validation set V of held-out training
+      ratings (``val``; observed, never trained on), for choosing λ without the test ratings;
+      NaN without one.
 
     μ₀ (``offset``) is the mean training rating with ``center=True`` (default), else 0.
     Memory: three dense m × n float32 arrays in :meth:`data` (train mask, test mask, and one
@@ -151,9 +154,16 @@ class RatingsProblem(Problem):
         center: bool = True,
         rating_range: tuple[float, float] = (1.0, 5.0),
         name: str = "",
+        val: Ratings | None = None,
     ) -> None:
         if not isinstance(train, Ratings) or not isinstance(test, Ratings):
             raise ConfigError("train and test must be Ratings")
+        if val is not None and (
+            not isinstance(val, Ratings)
+            or val.shape != train.shape
+            or np.intersect1d(val.keys, np.union1d(train.keys, test.keys)).size
+        ):
+            raise ConfigError("val must be Ratings of the same shape, disjoint from train and test")
         if train.shape != test.shape:
             raise ConfigError(f"train shape {train.shape} differs from test shape {test.shape}")
         if len(train) == 0:
@@ -190,6 +200,11 @@ class RatingsProblem(Problem):
         self.values = np.zeros(self.shape, dtype=np.float32)
         self.values[train.users, train.items] = train.values
         self.values[test.users, test.items] = test.values
+        self.val = val
+        self.val_mask = np.zeros(self.shape, dtype=bool)
+        if val is not None:
+            self.val_mask[val.users, val.items] = True
+            self.values[val.users, val.items] = val.values
 
     @property
     def observed(self) -> np.ndarray:
@@ -218,6 +233,8 @@ class RatingsProblem(Problem):
             "offset": np.asarray(self.offset),
             "n_obs": np.asarray(float(self.n_obs)),
             "n_test": np.asarray(float(self.n_test)),
+            "val_mask": self.val_mask.astype(np.float32),
+            "n_val": np.asarray(float(0 if self.val is None else len(self.val))),
             "low": np.asarray(low),
             "high": np.asarray(high),
         }
@@ -235,6 +252,9 @@ class RatingsProblem(Problem):
         err_c = t * (jnp.clip(pred, data["low"], data["high"]) - data["values"])
         train = data["mask"] * (pred - data["values"])
         rmse = jnp.sqrt(jnp.sum(err**2) / n)
+        val = data["val_mask"] * (pred - data["values"])
+        n_val = data["n_val"]
+        val_rmse = jnp.sqrt(jnp.sum(val**2) / jnp.where(n_val > 0, n_val, 1.0))
         return {
             "test_error": rmse,
             "rmse": rmse,
@@ -242,6 +262,7 @@ class RatingsProblem(Problem):
             "rmse_clipped": jnp.sqrt(jnp.sum(err_c**2) / n),
             "mae_clipped": jnp.sum(jnp.abs(err_c)) / n,
             "train_rmse": jnp.sqrt(jnp.sum(train**2) / data["n_obs"]),
+            "val_error": jnp.where(n_val > 0, val_rmse, jnp.nan),
         }
 
     def evaluate(self, W: Array) -> dict[str, float]:
@@ -345,6 +366,7 @@ def check_ratings(
     n_train: int | None = None,
     center: bool = True,
     dataset: str = "ml-100k",
+    validation: float = 0.0,
     seed: int = 0,
 ) -> dict:
     """Validated, normalized parameters of :func:`ratings` without reading the ratings.
@@ -353,6 +375,8 @@ def check_ratings(
     (canonical files), ``random`` (``test_fraction`` held out, default 0.2) or ``arora``
     (``n_train`` random training ratings, test on the rest). Parameters a split does not use
     must be left out; they are normalized to None so they do not split trial identities.
+    ``validation`` holds out that fraction of the training ratings (seeded by ``seed``) as a
+    validation set.
     """
     from ..datasets.movielens import ML100K_SHAPE, check_path, check_split
 
@@ -369,6 +393,7 @@ def check_ratings(
         "n_train": n_train,
         "center": center,
         "dataset": dataset,
+        "validation": check_real("validation", validation, low=0.0, high=1.0, high_open=True),
         "shape": ML100K_SHAPE,
         "seed": check_int("seed", seed, low=0),
     }
@@ -381,6 +406,7 @@ def ratings(
     n_train: int | None = None,
     center: bool = True,
     dataset: str = "ml-100k",
+    validation: float = 0.0,
     *,
     shape: tuple[int, int] | None = None,
     seed: int = 0,
@@ -392,14 +418,34 @@ def ratings(
     """
     from ..datasets.movielens import movielens100k
 
-    a = check_ratings(path, split, test_fraction, n_train, center, dataset, seed)
+    a = check_ratings(path, split, test_fraction, n_train, center, dataset, validation, seed)
     if shape is not None and tuple(shape) != a["shape"]:
         raise ConfigError(f"shape {tuple(shape)} does not match {dataset}'s {a['shape']}")
-    return movielens100k(
+    problem = movielens100k(
         a["path"],
         a["split"],
         test_fraction=a["test_fraction"],
         n_train=a["n_train"],
         seed=a["seed"],
         center=a["center"],
+    )
+    return problem if not a["validation"] else hold_out(problem, a["validation"], a["seed"])
+
+
+def hold_out(problem: RatingsProblem, fraction: float, seed: int = 0) -> RatingsProblem:
+    """The same problem with ``fraction`` of its training ratings (a seeded uniform draw)
+    moved to a validation set; μ₀ is recomputed from the remaining training ratings."""
+    fraction = check_real("validation", fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    train = problem.train
+    n_val = round(fraction * len(train))
+    if not 0 < n_val < len(train):
+        raise ConfigError(f"validation={fraction} of {len(train)} training ratings is empty")
+    order = np.random.default_rng(np.random.SeedSequence([seed, 7])).permutation(len(train))
+    return RatingsProblem(
+        train.subset(np.sort(order[n_val:])),
+        problem.test,
+        center=problem.center,
+        rating_range=problem.rating_range,
+        name=problem.name,
+        val=train.subset(np.sort(order[:n_val])),
     )

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .plot import plot_histories, plot_spectra, plot_summary
-from .table import result_rows, select_best, summarize
+from .table import TUNED, result_rows, select_best, summarize
 
 History = Callable[[str], dict[str, np.ndarray]]
 
@@ -74,18 +74,19 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
     x, y, hue = spec["x"], spec["y"], spec["hue"]
     if any(r.get("problem.validation") for r in rows):
         by = ["method_family", *([x] if spec["plot"] == "summary" else [])]
-        table = select_best(rows, by, report=(y, "effective_rank"))
+        criterion = spec["criterion"]
+        table = select_best(rows, by, criterion=criterion, report=(y, "effective_rank"))
+        tuned = [t for t in TUNED if any(t in r for r in rows)]
         cols = [
             *by,
-            "penalty.lam",
-            "optimizer.learning_rate",
-            "val_error_mean",
+            *tuned,
+            f"{criterion}_mean",
             f"{y}_mean",
             f"{y}_sd",
             "n",
             "effective_rank_mean",
         ]
-        note = "λ and learning rate chosen per row by validation error (never the test error)."
+        note = f"λ and learning rate chosen per row by {criterion} (never the test error)."
         return table, cols, note, "method_family"
     by = spec["by"] or ([hue, x] if spec["plot"] == "summary" else [hue])
     metrics = list(spec["metrics"] or [y])
@@ -131,7 +132,7 @@ def _measured(table: Sequence[dict[str, Any]], spec: dict[str, Any], group: str)
 def chosen_rows(report: StudyReport) -> list[dict[str, Any]]:
     """The rows a figure shows: with a validation split only the chosen λ / learning rate."""
     if report.tuned:
-        keys = report.columns[: report.columns.index("penalty.lam") + 2]  # by + λ + lr
+        keys = [c for c in report.columns if c in ("method_family", report.spec["x"], *TUNED)]
         chosen = {tuple(t.get(k) for k in keys) for t in report.table}
         return [r for r in report.rows if tuple(r.get(k) for k in keys) in chosen]
     return report.rows

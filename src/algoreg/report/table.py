@@ -77,11 +77,16 @@ def summarize(rows: Sequence[dict[str, Any]], by: Sequence[str], y: str) -> list
     return out
 
 
+# hyper-parameters chosen on validation data: λ of a penalty, the learning rate, and the
+# regularization weight of a convex baseline
+TUNED = ("penalty.lam", "optimizer.learning_rate", "model.lam")
+
+
 def select_best(
     rows: Sequence[dict[str, Any]],
     by: Sequence[str],
     *,
-    params: Sequence[str] = ("penalty.lam", "optimizer.learning_rate"),
+    params: Sequence[str] = TUNED,
     criterion: str = "val_error",
     report: Sequence[str] = ("test_error",),
 ) -> list[dict[str, Any]]:

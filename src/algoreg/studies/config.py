@@ -57,7 +57,8 @@ TOP_KEYS = (
 #          "history"  y against x from each trial's logged history, one curve per trial
 #          "spectrum" singular values over training, one panel per hue value (with the
 #                     gradient-flow agreement when the trials log sv_flow_rate)
-#   by: the table's grouping columns; metrics: the metrics the table summarizes.
+#   by: the table's grouping columns; metrics: the metrics the table summarizes;
+#   criterion: the validation metric that chooses λ / learning rate (with a validation split).
 REPORT_DEFAULTS: dict[str, Any] = {
     "plot": "summary",
     "x": "problem.n_obs",
@@ -66,6 +67,7 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "by": None,
     "metrics": None,
     "logx": None,
+    "criterion": "val_error",
 }
 REPORT_PLOTS = ("summary", "history", "spectrum")
 
@@ -367,7 +369,7 @@ def _report_spec(table: Any, err) -> dict[str, Any]:
                 f"unknown plot {value!r}; allowed: {', '.join(REPORT_PLOTS)}"
                 + _did_you_mean(str(value), REPORT_PLOTS),
             )
-        if key in ("x", "y", "hue") and not isinstance(value, str):
+        if key in ("x", "y", "hue", "criterion") and not isinstance(value, str):
             raise err(dotted, f"{key} must be a column name (a string), got {value!r}")
         if key in ("by", "metrics") and (
             not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)

@@ -65,6 +65,22 @@ def reference_metrics(config: dict[str, Any], problem, matrix: np.ndarray) -> di
 _REFERENCES: dict[tuple, tuple[np.ndarray, float]] = {}  # reference solutions, per process
 
 
+def early_stopping_metrics(history: dict[str, Any]) -> dict[str, float]:
+    """Validation-based early stopping read off the logged history: at the log point with the
+    lowest ``val_error``, ``es_step`` and ``es_<metric>`` for each logged metric (e.g.
+    ``es_val_error``, ``es_rmse``, ``es_test_error``). Empty without a finite val_error."""
+    val = np.asarray(history.get("val_error", []), dtype=float)
+    if val.ndim != 1 or not np.isfinite(val).any():
+        return {}
+    k = int(np.nanargmin(np.where(np.isfinite(val), val, np.nan)))
+    out = {"es_step": float(history["step"][k])}
+    for name, values in history.items():
+        values = np.asarray(values)
+        if name != "step" and values.ndim == 1 and values.shape == val.shape:
+            out[f"es_{name}"] = float(values[k])
+    return out
+
+
 def _record(trial_id: str, result, wall: float, batch_size: int) -> dict[str, Any]:
     metrics = {k: (None if not np.isfinite(v) else float(v)) for k, v in result.metrics.items()}
     return {
@@ -141,6 +157,7 @@ def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, A
     )
     for config, problem, r in zip(configs, problems, results, strict=True):
         r.metrics.update(reference_metrics(config, problem, r.matrix))
+        r.metrics.update(early_stopping_metrics(r.history))
     wall = time.perf_counter() - t0
     return [
         _record(tid, r, wall / len(batch), len(batch)) for tid, r in zip(ids, results, strict=True)
