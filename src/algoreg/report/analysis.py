@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .plot import plot_histories, plot_spectra, plot_summary
-from .table import TUNED, result_rows, select_best, summarize
+from .table import TUNED, result_rows, select_best, sort_key, summarize
 
 History = Callable[[str], dict[str, np.ndarray]]
 
@@ -113,7 +113,7 @@ def _measured(table: Sequence[dict[str, Any]], spec: dict[str, Any], group: str)
 
     parts = []
     if spec["plot"] == "summary" and group.startswith("method") and table and x in table[0]:
-        for value in sorted({r[x] for r in table}, key=str):
+        for value in sorted({r[x] for r in table}, key=sort_key):
             rows = [r for r in table if r[x] == value and not math.isnan(r.get(y, math.nan))]
             if rows:
                 best = min(rows, key=lambda r: r[y])

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .table import summarize
+from .table import sort_key, summarize
 
 LOG_NATURAL = (
     "test_error",
@@ -41,7 +41,7 @@ def plot_summary(
     ok = [r for r in rows if r.get("status") != "failed"]
     summary = summarize(ok, [hue, x], y)
     fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
-    hues = sorted({s[hue] for s in summary}, key=str)
+    hues = sorted({s[hue] for s in summary}, key=sort_key)
     for h in hues:
         pts = sorted((s for s in summary if s[hue] == h), key=lambda s: s[x])
         xs = [p[x] for p in pts]
@@ -66,7 +66,7 @@ def plot_summary(
     ax.set_ylabel(f"{y} (mean ± sd over seeds)")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, title=None if hue.startswith("method") else hue, title_fontsize=8)
     return _save(fig, out)
 
 
@@ -85,7 +85,7 @@ def plot_histories(
     per ``hue`` value); log axes for error-like quantities. Writes PNG and PDF."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
-    colors = {h: f"C{i}" for i, h in enumerate(sorted({r[hue] for r in rows}, key=str))}
+    colors = {h: f"C{i}" for i, h in enumerate(sorted({r[hue] for r in rows}, key=sort_key))}
     labelled: set = set()
     for row in rows:
         h = history(row["trial_id"])
@@ -121,7 +121,7 @@ def plot_spectra(
     groups: dict[Any, dict[str, Any]] = {}
     for row in rows:
         groups.setdefault(row[hue], row)
-    keys = sorted(groups, key=str)
+    keys = sorted(groups, key=sort_key)
     fig, axes = plt.subplots(
         1,
         len(keys),

@@ -62,7 +62,7 @@ def summarize(rows: Sequence[dict[str, Any]], by: Sequence[str], y: str) -> list
     for row in rows:
         groups.setdefault(tuple(row.get(b) for b in by), []).append(row.get(y, math.nan))
     out = []
-    for key, values in sorted(groups.items(), key=lambda kv: [str(k) for k in kv[0]]):
+    for key, values in sorted(groups.items(), key=lambda kv: [sort_key(k) for k in kv[0]]):
         vals = np.asarray([v for v in values if v is not None], dtype=float)
         finite = vals[np.isfinite(vals)]
         out.append(
@@ -80,6 +80,13 @@ def summarize(rows: Sequence[dict[str, Any]], by: Sequence[str], y: str) -> list
 # hyper-parameters chosen on validation data: λ of a penalty, the learning rate, and the
 # regularization weight of a convex baseline
 TUNED = ("penalty.lam", "optimizer.learning_rate", "model.lam")
+
+
+def sort_key(value: Any) -> tuple:
+    """Sort key: numbers numerically (before anything else), the rest by their text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value, "")
+    return (1, 0, str(value))
 
 
 def select_best(
@@ -108,7 +115,7 @@ def select_best(
         for metric in report:
             (stat,) = summarize(chosen, [], metric)
             group.update({k: v for k, v in stat.items() if k.startswith(metric)})
-    return sorted(out, key=lambda g: [str(g[b]) for b in by])
+    return sorted(out, key=lambda g: [sort_key(g[b]) for b in by])
 
 
 def format_rows(
