@@ -26,9 +26,11 @@ _SUBMODULES = (
     "estimators",
     "metrics",
     "models",
+    "networks",
     "optim",
     "penalties",
     "problems",
+    "regularizers",
     "report",
     "studies",
 )

@@ -234,18 +234,32 @@ def cmd_report(args) -> int:
     from .report import write_results
 
     for d in args.dirs:
-        _store(d).close()  # a clear error for a directory without results
+        if not (d / "summary.json").is_file():  # a network experiment's directory
+            _store(d).close()  # a clear error for a directory without results
     print(f"wrote {write_results(args.dirs, args.out)}")
     return 0
 
 
 def cmd_reproduce(args) -> int:
+    from .networks.experiments import EXPERIMENTS
     from .studies import PRESETS, preset_path
 
     if args.list or not args.name:
-        for name in PRESETS:
+        for name in sorted((*PRESETS, *EXPERIMENTS)):
             print(name)
         return 0
+    if args.name in EXPERIMENTS:  # network experiments: their own pipeline, not a study grid
+        from .networks.experiments import run
+
+        out = args.out or Path("runs") / args.name
+        summary = run(args.name, out, quick=args.quick)
+        print((out / "table.md").read_text())
+        print(f"{args.name}: {summary['wall_s']:.1f}s -> {out} (table.md, table.csv, figure.png)")
+        return 0
+    if args.name not in PRESETS:
+        from .errors import unknown_name
+
+        raise unknown_name("preset", args.name, (*PRESETS, *EXPERIMENTS))
     study = _load(args, preset_path(args.name))
     code, out = _run_loaded(args, study)
     from .report import format_rows, load_report, write_figure

@@ -58,6 +58,36 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
     return "\n".join(out)
 
 
+def experiment_section(directory: str | Path, figures: Path, relative_to: Path) -> str:
+    """The section of a network experiment's directory (``summary.json``, ``table.md`` and
+    ``figure.png`` written by :mod:`algoreg.networks.experiments`)."""
+    import json
+    import shutil
+
+    from ..networks.experiments import CLAIMS
+
+    directory = Path(directory)
+    summary = json.loads((directory / "summary.json").read_text())
+    name = summary["experiment"]
+    lines = (directory / "table.md").read_text().splitlines()
+    lines = ["#" + line if line.startswith("#") else line for line in lines]  # one level down
+    kind = "quick" if summary.get("quick") else "full"
+    out = [*lines[:1], "", f"Run: {kind}, {summary['seeds']} seed(s); store: `{directory}`.", ""]
+    if name in CLAIMS:
+        out += [f"**Paper says:** {CLAIMS[name]}", ""]
+    out += lines[1:]
+    figures.mkdir(parents=True, exist_ok=True)
+    figure = shutil.copyfile(directory / "figure.png", figures / f"{name}.png")
+    return "\n".join([*out, "", f"![{name}]({os.path.relpath(figure, relative_to)})", ""])
+
+
+def section(directory: str | Path, figures: Path, relative_to: Path) -> str:
+    """A study store's or a network experiment's section."""
+    if (Path(directory) / "summary.json").is_file():
+        return experiment_section(directory, figures, relative_to)
+    return study_section(directory, figures, relative_to)
+
+
 def write_results(directories: Sequence[str | Path], out: str | Path) -> Path:
     """Write the results page for the given study directories; return its path."""
     out = Path(out)
@@ -72,9 +102,9 @@ def write_results(directories: Sequence[str | Path], out: str | Path) -> Path:
         "rerun the studies and this command to refresh it.",
         "",
     ]
-    body = [study_section(d, figures, out.parent) for d in directories]
+    body = [section(d, figures, out.parent) for d in directories]
     out.write_text("\n".join(head + body))
     return out
 
 
-__all__ = ["study_section", "write_results"]
+__all__ = ["experiment_section", "study_section", "write_results"]

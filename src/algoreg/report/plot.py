@@ -37,7 +37,7 @@ def plot_summary(
 
     Log scale on ``y`` for error-like metrics. Returns the written paths.
     """
-    plt = _pyplot()
+    plt = pyplot()
     ok = [r for r in rows if r.get("status") != "failed"]
     summary = summarize(ok, [hue, x], y)
     fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
@@ -83,7 +83,7 @@ def plot_histories(
 ) -> list[Path]:
     """``y`` against ``x`` from each trial's logged history (one curve per trial, one colour
     per ``hue`` value); log axes for error-like quantities. Writes PNG and PDF."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
     colors = {h: f"C{i}" for i, h in enumerate(sorted({r[hue] for r in rows}, key=sort_key))}
     labelled: set = set()
@@ -117,7 +117,7 @@ def plot_spectra(
 ) -> list[Path]:
     """Singular values of the end-to-end matrix over training: one panel per ``hue`` value
     (its first trial), the ``top`` largest as lines, step on a log axis. Writes PNG and PDF."""
-    plt = _pyplot()
+    plt = pyplot()
     groups: dict[Any, dict[str, Any]] = {}
     for row in rows:
         groups.setdefault(row[hue], row)
@@ -143,7 +143,8 @@ def plot_spectra(
     return _save(fig, out)
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (a clear error when matplotlib is missing)."""
     try:
         import matplotlib
     except ImportError:
@@ -162,5 +163,5 @@ def _save(fig, out: str | Path) -> list[Path]:
     paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
     for p in paths:
         fig.savefig(p, dpi=150)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return paths
