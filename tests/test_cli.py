@@ -178,7 +178,8 @@ def test_process_pool_matches_in_process(tmp_path):
 
 def test_reproduce_list():
     r = algoreg("reproduce", "--list")
-    assert r.returncode == 0 and "arora2019-completion" in r.stdout.split()
+    assert r.returncode == 0
+    assert {"arora2019-completion", "razin2020", "deephoyer-digits"} <= set(r.stdout.split())
     r = algoreg("reproduce", "arora2019-complet")
     assert r.returncode == 2 and "did you mean 'arora2019-completion'" in r.stderr.lower()
 
@@ -217,3 +218,21 @@ def test_reproduce_razin2020_history_report(tmp_path):
     for line in rows[1:]:  # depth 2–4: loss well below its start, |W11| far above 0
         loss, magnitude = float(line.split(",")[1]), float(line.split(",")[3])
         assert loss < 0.01 and magnitude > 5
+
+
+def test_report_includes_a_network_experiment_directory(tmp_path):
+    """`algoreg report` takes a network experiment's folder (summary.json, table.md,
+    figure.png) beside study stores and quotes the experiment's claim."""
+    exp = tmp_path / "deephoyer"
+    exp.mkdir()
+    summary = {"experiment": "deephoyer-digits", "quick": True, "seeds": 1, "rows": []}
+    (exp / "summary.json").write_text(json.dumps(summary))
+    (exp / "table.md").write_text("# deephoyer-digits\n\n| method | nnz |\n|---|---|\n| l1 | 7 |\n")
+    (exp / "figure.png").write_bytes(b"png")
+    md = tmp_path / "docs" / "results.md"
+    r = algoreg("report", exp, "--out", md)
+    assert r.returncode == 0, r.stderr
+    page = md.read_text()
+    assert "## deephoyer-digits" in page and "**Paper says:** Yang, Wen & Li" in page
+    assert "| l1 | 7 |" in page and "![deephoyer-digits](figures/deephoyer-digits.png)" in page
+    assert (tmp_path / "docs" / "figures" / "deephoyer-digits.png").read_bytes() == b"png"
