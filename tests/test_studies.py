@@ -268,6 +268,14 @@ def test_early_stopping_metrics_read_the_best_validation_point():
         "rmse": np.array([1.1, 0.9, 0.8, 0.95]),
         "singular_values": np.ones((4, 3)),  # vectors are left out
     }
-    out = early_stopping_metrics(history)
+    out = early_stopping_metrics(history, {"val_error": 0.7, "rmse": 0.95}, 30)
     assert out == {"es_step": 10.0, "es_val_error": 0.5, "es_rmse": 0.9}
-    assert early_stopping_metrics({"step": np.arange(2), "val_error": np.full(2, np.nan)}) == {}
+    no_val = {"step": np.arange(2), "val_error": np.full(2, np.nan)}
+    assert early_stopping_metrics(no_val, {"val_error": np.nan}, 2) == {}
+    # a baseline: no validation history, a final val_error -> stops at its end
+    final = {"val_error": 0.8, "rmse": 0.97}
+    assert early_stopping_metrics({}, final, 40) == {
+        "es_step": 40.0,
+        "es_val_error": 0.8,
+        "es_rmse": 0.97,
+    }

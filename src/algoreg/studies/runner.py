@@ -65,13 +65,19 @@ def reference_metrics(config: dict[str, Any], problem, matrix: np.ndarray) -> di
 _REFERENCES: dict[tuple, tuple[np.ndarray, float]] = {}  # reference solutions, per process
 
 
-def early_stopping_metrics(history: dict[str, Any]) -> dict[str, float]:
+def early_stopping_metrics(
+    history: dict[str, Any], final: dict[str, float], steps: int
+) -> dict[str, float]:
     """Validation-based early stopping read off the logged history: at the log point with the
     lowest ``val_error``, ``es_step`` and ``es_<metric>`` for each logged metric (e.g.
-    ``es_val_error``, ``es_rmse``, ``es_test_error``). Empty without a finite val_error."""
+    ``es_val_error``, ``es_rmse``, ``es_test_error``). A run without a validation history but
+    with a final ``val_error`` (a convex baseline) stops at its end: ``es_*`` = the ``final``
+    metrics. Empty without any finite validation error."""
     val = np.asarray(history.get("val_error", []), dtype=float)
     if val.ndim != 1 or not np.isfinite(val).any():
-        return {}
+        if not np.isfinite(final.get("val_error", np.nan)):
+            return {}
+        return {"es_step": float(steps), **{f"es_{k}": v for k, v in final.items()}}
     k = int(np.nanargmin(np.where(np.isfinite(val), val, np.nan)))
     out = {"es_step": float(history["step"][k])}
     for name, values in history.items():
@@ -138,6 +144,7 @@ def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, A
         ((tid, config),) = batch
         params = {k: v for k, v in config["model"].items() if k != "kind"}
         result = solve(build_problem(config), config["model"]["kind"], **params)
+        result.metrics.update(early_stopping_metrics(result.history, result.metrics, result.steps))
         return [_record(tid, result, time.perf_counter() - t0, 1)]
     problems = [build_problem(c) for c in configs]
     parts = [build_training(c) for c in configs]
@@ -157,7 +164,7 @@ def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, A
     )
     for config, problem, r in zip(configs, problems, results, strict=True):
         r.metrics.update(reference_metrics(config, problem, r.matrix))
-        r.metrics.update(early_stopping_metrics(r.history))
+        r.metrics.update(early_stopping_metrics(r.history, r.metrics, r.steps))
     wall = time.perf_counter() - t0
     return [
         _record(tid, r, wall / len(batch), len(batch)) for tid, r in zip(ids, results, strict=True)
