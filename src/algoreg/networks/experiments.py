@@ -48,14 +48,23 @@ def _std(xs) -> float:
     return float(np.std(xs))
 
 
-def _write(out: Path, title: str, notes: str, summary_rows, sweep_rows, fig) -> None:
+def _write(
+    out: Path, name: str, notes: str, summary_rows, sweep_rows, fig, *, quick, seeds, wall
+) -> dict[str, Any]:
+    """Write ``table.md``, ``table.csv``, ``figure.png`` and ``summary.json``; return the
+    summary."""
     out.mkdir(parents=True, exist_ok=True)
-    md = f"# {title}\n\n{notes}\n\n" + markdown_table(summary_rows)
+    md = f"# {name}\n\n{notes}\n\n" + markdown_table(summary_rows)
     md += "\n## All configurations (validation selects; test only reported)\n\n"
     md += markdown_table(sweep_rows)
     (out / "table.md").write_text(md)
     write_csv(out / "table.csv", sweep_rows)
     fig.savefig(out / "figure.png", dpi=120, bbox_inches="tight")
+    _plt().close(fig)
+    summary = {"experiment": name, "quick": quick, "seeds": seeds, "wall_s": wall,
+               "rows": summary_rows}  # fmt: skip
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
+    return summary
 
 
 def _plt():
@@ -217,12 +226,17 @@ def deephoyer_digits(out: Path, quick: bool = False, seeds: int | None = None) -
         f"accuracy: validation accuracy ≥ dense − {TOLERANCE} point; selected = fewest "
         f"non-zeros among those. Wall time {wall:.0f} s."
     )
-    _write(out, "deephoyer-digits", notes, summary_rows, sweep, fig)
-    plt.close(fig)
-    summary = {"experiment": "deephoyer-digits", "quick": quick, "seeds": n_seeds,
-               "wall_s": wall, "rows": summary_rows}  # fmt: skip
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
-    return summary
+    return _write(
+        out,
+        "deephoyer-digits",
+        notes,
+        summary_rows,
+        sweep,
+        fig,
+        quick=quick,
+        seeds=n_seeds,
+        wall=wall,
+    )
 
 
 # ============================================================================================
@@ -389,12 +403,17 @@ def lowrank_digits(out: Path, quick: bool = False, seeds: int | None = None) -> 
         f"with val acc ≥ unregularized (same "
         f"optimizer) − {TOLERANCE} pt. {n_seeds} seed(s). Wall time {wall:.0f} s."
     )
-    _write(out, "lowrank-digits", notes, summary_rows, sweep, fig)
-    plt.close(fig)
-    summary = {"experiment": "lowrank-digits", "quick": quick, "seeds": n_seeds,
-               "wall_s": wall, "rows": summary_rows}  # fmt: skip
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
-    return summary
+    return _write(
+        out,
+        "lowrank-digits",
+        notes,
+        summary_rows,
+        sweep,
+        fig,
+        quick=quick,
+        seeds=n_seeds,
+        wall=wall,
+    )
 
 
 # ============================================================================================
@@ -513,12 +532,17 @@ def linear_endtoend(out: Path, quick: bool = False, seeds: int | None = None) ->
         f"of the end-to-end W; factor_erank = mean effective rank of the factors. Test-MSE "
         f"noise floor {d * noise**2:.1f}. {n_seeds} seed(s), means. Wall time {wall:.0f} s."
     )
-    _write(out, "linear-endtoend", notes, summary_rows, sweep, fig)
-    plt.close(fig)
-    summary = {"experiment": "linear-endtoend", "quick": quick, "seeds": n_seeds,
-               "wall_s": wall, "rows": summary_rows}  # fmt: skip
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
-    return summary
+    return _write(
+        out,
+        "linear-endtoend",
+        notes,
+        summary_rows,
+        sweep,
+        fig,
+        quick=quick,
+        seeds=n_seeds,
+        wall=wall,
+    )
 
 
 EXPERIMENTS: dict[str, Callable[..., dict[str, Any]]] = {
