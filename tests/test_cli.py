@@ -62,6 +62,10 @@ def test_run_status_results_plot_export(tmp_path):
     rows = json.loads(r.stdout)
     assert len(rows) == 4 and {row["model.depth"] for row in rows} == {1, 2}
     assert all(0 < row["test_error"] <= 1.5 for row in rows)
+    r = algoreg("results", out, "--format", "csv", "--columns", "model.depth,test_error")
+    assert r.stdout.splitlines()[0] == "model.depth,test_error" and len(r.stdout.split()) == 5
+    r = algoreg("results", out, "--columns", "test_eror")
+    assert r.returncode == 2 and "unknown column 'test_eror'; did you mean 'test_error'" in r.stderr
     r = algoreg("plot", out, "--x", "model.depth", "--hue", "problem.n_obs")
     assert r.returncode == 0, r.stderr
     assert (out / "figure.png").stat().st_size > 1000

@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     results = sub.add_parser("results", help="one row per trial: config fields and metrics")
     results.add_argument("dir", type=Path)
     results.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    results.add_argument("--columns", nargs="*", help="columns to show (default: all)")
+    results.add_argument(
+        "--columns", nargs="*", help="columns to show, space- or comma-separated (default: all)"
+    )
 
     plot = sub.add_parser("plot", help="paper-style figure (PNG + PDF) of a study")
     plot.add_argument("dir", type=Path)
@@ -197,7 +199,17 @@ def _rows(directory: Path):
 def cmd_results(args) -> int:
     from .report import format_rows
 
-    print(format_rows(_rows(args.dir), args.format, args.columns))
+    rows = _rows(args.dir)
+    columns = [c for item in args.columns or () for c in item.split(",") if c]
+    known = {k for r in rows for k in r}
+    unknown = [c for c in columns if c not in known]
+    if rows and unknown:
+        from .studies.config import _did_you_mean
+
+        raise ConfigError(
+            f"unknown column {unknown[0]!r}" + _did_you_mean(unknown[0], sorted(known))
+        )
+    print(format_rows(rows, args.format, columns or None))
     return 0
 
 
