@@ -5,8 +5,9 @@
 Prints one line per setting (mean ± sd of test error over seeds, statuses, steps, time) and
 appends JSON lines to ``--out``. Settings: depth 1 GD (no penalty); depth 3 GroupRMSprop and
 Adam (lr 1e-3, init 1e-3, tol 1e-6, as Arora et al.'s code); depth 1 + Adam + ratio penalty
-over a λ grid (and its SVD-light form, refreshing the SVD every k steps); depth 1 + GD + ratio
-penalty (the claim's control) over learning rates and λ.
+over a λ grid (and its SVD-light form, refreshing the SVD every k steps, and its SVD-free
+forms, ``method="subspace"`` / ``"newton_schulz"``); depth 1 + GD + ratio penalty (the claim's
+control) over learning rates and λ.
 """
 
 from __future__ import annotations
@@ -46,6 +47,15 @@ def settings():
         for k in (10, 100):
             pen = ar.penalties.ratio(lam, refresh_every=k)
             yield f"d1-adam-ratio-{lam:g}-k{k}", f1, pen, ar.optim.adam(1e-3), 50_000, 0.0
+    for lam in (0.01, 0.001):  # SVD-free polar factors (compare with the exact rows above)
+        for method, kw in (
+            ("subspace", {"rank": 16}),
+            ("subspace", {"rank": 8}),
+            ("newton_schulz", {"iterations": 8}),
+        ):
+            pen = ar.penalties.ratio(lam, method=method, **kw)
+            tag = f"sub{kw['rank']}" if method == "subspace" else f"ns{kw['iterations']}"
+            yield f"d1-adam-ratio-{lam:g}-{tag}", f1, pen, ar.optim.adam(1e-3), 50_000, 0.0
     for lr in (50.0, 500.0):
         for lam in (0.01, 0.001):
             pen = ar.penalties.ratio(lam)

@@ -131,6 +131,28 @@ def fit_many(
         )
 
 
+def prepare_batch(problems, model, penalties, optimizers, seeds, max_steps, tol, dtype):
+    """The initial batched state and constants of checked trials (lists of length B).
+
+    Returns (state, const, template, optimizer key): ``template`` is the batch's penalty at
+    λ = 1 (None when every λ is 0: such a batch needs no penalty term, and no SVD per step).
+    """
+    problem_cls = type(problems[0])
+    active = [p for p in penalties if p is not None and p.lam > 0]
+    template = dataclasses.replace(active[0], lam=1.0) if active else None
+    lam = [0.0 if p is None else p.lam for p in penalties]
+    fdt = jnp.dtype(dtype)
+    data = {k: jnp.asarray(v, fdt) for k, v in problem_cls.stack(problems).items()}
+    hyper = {n: jnp.asarray([o.params[n] for o in optimizers], fdt) for n in optimizers[0].params}
+    const = TrialConst(
+        data, hyper, jnp.asarray(lam, fdt), jnp.asarray(max_steps, jnp.int32), jnp.asarray(tol, fdt)
+    )
+    opt_key = optimizers[0].static_key()
+    keys = jax.vmap(jax.random.key)(jnp.asarray(seeds, jnp.uint32))
+    state = compiled_init(model, template, opt_key, problems[0].shape, dtype)(keys, hyper)
+    return state, const, template, opt_key
+
+
 def _run(
     problems,
     model,
@@ -148,21 +170,9 @@ def _run(
     t0 = time.perf_counter()
     B = len(problems)
     problem_cls = type(problems[0])
-    shape = problems[0].shape
-    # a batch whose λs are all zero needs no penalty term (and no SVD per step)
-    active = [p for p in penalties if p is not None and p.lam > 0]
-    template = dataclasses.replace(active[0], lam=1.0) if active else None
-    lam = [0.0 if p is None else p.lam for p in penalties]
-
-    fdt = jnp.dtype(dtype)
-    data = {k: jnp.asarray(v, fdt) for k, v in problem_cls.stack(problems).items()}
-    hyper = {n: jnp.asarray([o.params[n] for o in optimizers], fdt) for n in optimizers[0].params}
-    const = TrialConst(
-        data, hyper, jnp.asarray(lam, fdt), jnp.asarray(max_steps, jnp.int32), jnp.asarray(tol, fdt)
+    state, const, template, opt_key = prepare_batch(
+        problems, model, penalties, optimizers, seeds, max_steps, tol, dtype
     )
-    opt_key = optimizers[0].static_key()
-    keys = jax.vmap(jax.random.key)(jnp.asarray(seeds, jnp.uint32))
-    state = compiled_init(model, template, opt_key, shape, dtype)(keys, hyper)
     length = min(log_every, max(max_steps))
     chunk = compiled_chunk(problem_cls, model, template, opt_key, length, diverge_above)
     metrics = compiled_metrics(problem_cls, model, template, bool(log_flow))
@@ -177,7 +187,11 @@ def _run(
         snapshot = keep_finite(snapshot, state.params, jnp.asarray(finite))
         steps = np.asarray(state.step)
         for i in which:
-            if finite[i]:  # a diverged trial's non-finite point is not logged
+            # a diverged trial's non-finite point is not logged, and a trial that stops at the
+            # start of a chunk (its tol reached on the previous chunk's last step) has taken no
+            # step since its last log point: logging it again would repeat that step
+            repeat = bool(logs[i]) and logs[i][-1]["step"] == int(steps[i])
+            if finite[i] and not repeat:
                 logs[i].append({"step": int(steps[i]), **{k: v[i] for k, v in values.items()}})
 
     record(state, range(B))

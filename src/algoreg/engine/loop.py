@@ -14,6 +14,7 @@ seeds, sample sizes, learning rates or λs reuse them.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, NamedTuple
 
@@ -33,7 +34,8 @@ class TrialState(NamedTuple):
     opt_state: Any
     step: jax.Array  # int32, steps taken
     status: jax.Array  # int32, see result.STATUSES
-    cache: Any = None  # SVD-light penalties: what the surrogate holds fixed between refreshes
+    cache: Any = None  # SVD-light penalties: what the surrogate holds fixed between refreshes;
+    # stateful penalties (the warm-started subspace polar): the state carried step to step
 
 
 class TrialConst(NamedTuple):
@@ -51,16 +53,26 @@ def refresh_every(penalty: Penalty | None) -> int:
     return 1 if penalty is None else getattr(penalty, "refresh_every", 1)
 
 
+def stateful(penalty: Penalty | None) -> bool:
+    """Whether the penalty carries state from step to step (e.g. ``method="subspace"``)."""
+    return penalty is not None and getattr(penalty, "stateful", False)
+
+
 def _objective(problem_cls, model: Factorization, penalty: Penalty | None, surrogate: bool):
-    """(params, data, λ, cache) → (loss + λ·R, loss); R is the exact penalty or its surrogate."""
+    """(params, data, λ, cache) → (loss + λ·R, (loss, next cache)); R is the exact penalty, its
+    SVD-light surrogate, or a stateful penalty's step value (``surrogate`` selects the first
+    two; a stateful penalty always uses its state when one is given)."""
 
     def objective(params, data, lam, cache=None):
         W = model.product(params)
         fit = problem_cls.loss(W, data)
         if penalty is None:
-            return fit, fit
-        value = penalty.surrogate(W, cache) if surrogate else penalty.raw(W)
-        return fit + lam * value, fit
+            return fit, (fit, cache)
+        if stateful(penalty) and cache is not None:
+            value, cache = penalty.step_value(W, cache)
+        else:
+            value = penalty.surrogate(W, cache) if surrogate else penalty.raw(W)
+        return fit + lam * value, (fit, cache)
 
     return objective
 
@@ -85,6 +97,8 @@ def compiled_init(
         if refresh_every(penalty) > 1:  # placeholder; the chunk refreshes it on entry
             shapes = jax.eval_shape(penalty.cache, model.product(params))
             cache = jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes)
+        elif stateful(penalty):
+            cache = penalty.init_state(model.product(params))
         return TrialState(params, opt_state, zero, zero + RUNNING, cache)
 
     return jax.jit(jax.vmap(init))
@@ -107,7 +121,9 @@ def compiled_chunk(
     value_and_grad = jax.value_and_grad(objective, has_aux=True)
 
     def step(state: TrialState, const: TrialConst) -> TrialState:
-        (total, fit), grads = value_and_grad(state.params, const.data, const.lam, state.cache)
+        (total, (fit, cache)), grads = value_and_grad(
+            state.params, const.data, const.lam, state.cache
+        )
         running = state.status == RUNNING
         # decided from scalars at the current iterate only: no extra pass over the parameters
         bad = ~jnp.isfinite(total) | (fit > diverge_above)
@@ -127,7 +143,7 @@ def compiled_chunk(
             jax.tree.map(keep, opt_state, state.opt_state),
             steps,
             status,
-            state.cache,
+            jax.tree.map(keep, cache, state.cache) if stateful(penalty) else state.cache,
         )
 
     batched_step = jax.vmap(step)
@@ -152,23 +168,32 @@ def compiled_chunk(
     return jax.jit(chunk)
 
 
+def _exact(penalty: Penalty | None) -> Penalty | None:
+    """The penalty with its exact (SVD) polar factor: what the metrics log, whatever the
+    training ``method``."""
+    if penalty is not None and getattr(penalty, "method", "svd") != "svd":
+        return dataclasses.replace(penalty, method="svd")
+    return penalty
+
+
 @functools.lru_cache(maxsize=128)
 def compiled_metrics(
     problem_cls: type, model: Factorization, penalty: Penalty | None, flow: bool = False
 ):
-    """jit(vmap): params, const → dict of logged quantities of each trial (exact penalty).
+    """jit(vmap): params, const → dict of logged quantities of each trial (exact penalty, even
+    when training uses an SVD-free ``method``).
 
     ``flow`` adds ``sv_flow_rate``: the gradient-flow prediction of Arora et al. (2019, Thm 3)
     for a linear depth-N factorization started balanced, dσ_r/dt = −N (σ_r²)^{1−1/N}
     ⟨∇ℓ(W), u_r v_rᵀ⟩, where t = learning rate × steps for gradient descent.
     """
-    objective = _objective(problem_cls, model, penalty, surrogate=False)
+    objective = _objective(problem_cls, model, _exact(penalty), surrogate=False)
     loss_grad = jax.grad(problem_cls.loss)
     N = model.depth
 
     def metrics(params, const: TrialConst) -> dict[str, jax.Array]:
         W = model.product(params)
-        total, fit = objective(params, const.data, const.lam)
+        total, (fit, _) = objective(params, const.data, const.lam)
         if flow:
             U, s, Vh = jnp.linalg.svd(W, full_matrices=False)
             proj = jnp.einsum("ik,ij,kj->k", U, loss_grad(W, const.data), Vh)

@@ -1,5 +1,6 @@
 """Explicit regularizers: spectral penalties on the end-to-end matrix."""
 
+from .polar import POLAR_METHODS, polar
 from .spectral import (
     PENALTIES,
     EffectiveRank,
@@ -20,6 +21,7 @@ from .svd import singular_values
 
 __all__ = [
     "PENALTIES",
+    "POLAR_METHODS",
     "EffectiveRank",
     "Frobenius",
     "Nuclear",
@@ -31,6 +33,7 @@ __all__ = [
     "frobenius",
     "get",
     "nuclear",
+    "polar",
     "ratio",
     "schatten",
     "singular_values",

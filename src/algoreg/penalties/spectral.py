@@ -16,7 +16,8 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 
-from ..errors import check_int, check_real, unknown_name
+from ..errors import ConfigError, check_choice, check_int, check_real, unknown_name
+from .polar import DEFAULT_ITERATIONS, POLAR_METHODS, polar, polar_subspace, subspace_start
 from .svd import singular_values, spectral_gradient
 
 
@@ -113,18 +114,105 @@ class SpectralPenalty(Penalty):
 
 @dataclass(frozen=True)
 class PolarCached(SpectralPenalty):
-    """A spectral penalty whose SVD-light surrogate needs only the polar factor P = UVᵀ."""
+    """A spectral penalty whose gradient needs only the polar factor P = UVᵀ (and Σσ = ⟨P, W⟩).
+
+    ``method`` picks how P is computed each step (see :mod:`algoreg.penalties.polar`):
+
+    - ``"svd"`` (default): exact.
+    - ``"subspace"``: a warm-started rank-``rank`` subspace iteration (``iterations`` block
+      power steps per training step, default 1) with Rayleigh–Ritz; exact on the r dominant
+      directions, σ/τ (τ = the r-th Ritz value) on the rest; 6mnr flops and two thin QRs a
+      step instead of an SVD. Training carries the basis from step to step (engine state).
+    - ``"newton_schulz"``: ``iterations`` (default 8) quintic Polar Express steps, matmuls
+      only, from scratch each step.
+    - ``"gram"``: eigendecomposition of the smaller Gram matrix, with a float32 floor.
+
+    The SVD-free methods give a smoothed polar factor U g(Σ) Vᵀ, g(σ) ≈ min(1, σ/τ): the
+    penalty is evaluated and differentiated as the surrogate with that P held fixed, whose
+    value ⟨P, W⟩ = Σσg(σ) ≤ Σσ undercounts the singular values below τ. Their gradients are
+    not close to the exact one at training iterates — there most of ‖UVᵀ‖_F lies in the many
+    tiny, quickly rotating singular directions, which they shrink linearly instead of by a
+    constant — so each was validated end to end. Measured (100×100 rank 5, 2000 observed,
+    depth 1, Adam lr 1e-3, 50k steps, seeds 0 and 1; exact: 0.0089, 0.0093 at λ = 1e-2 and
+    0.00104, 0.00108 at λ = 1e-3):
+
+    - ``"subspace"``, rank 8: 0.0087, 0.0092 and 0.00092, 0.00098; rank 16: 0.0088, 0.0092
+      and 0.00091, 0.00098 — equal at λ = 1e-2, ≈ 10 % lower at λ = 1e-3 — at 2.5–4× the
+      speed of the exact run; per step (same run) about 0.2× a penalty-free step's rate at
+      depth 1 (vs 0.01–0.02× for the SVD) and ≈ 1× at depth 3. ``rank`` must exceed the rank
+      the penalty should leave, with a margin (rank 5 on the rank-5 truth ran away to test
+      error ≈ 6; see :func:`algoreg.penalties.polar.polar_subspace`).
+    - ``"newton_schulz"``, 8 steps: 0.0101, 0.0107 and 0.0023, 0.0024 — worse (its
+      threshold τ ≈ 1.5·10⁻⁴‖W‖_F is above most noise singular values) and no faster than
+      the SVD at 100×100 on one CPU core (24 matmuls a step).
+    - ``"gram"``: no faster than the SVD at 100×100 (≈ 2× faster at 943×1682) and, in
+      float32, only accurate for σ above ≈ 3.5·10⁻³σ_max.
+
+    ``refresh_every`` > 1 computes P by the same method once every k steps (not with
+    ``"subspace"``, which updates every step).
+    """
+
+    method: str = "svd"
+    iterations: int | None = None
+    rank: int = 16
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_choice("method", self.method, POLAR_METHODS)
+        if self.iterations is not None:
+            check_int("iterations", self.iterations, low=1)
+        check_int("rank", self.rank, low=1)
+        if self.method == "subspace" and self.refresh_every != 1:
+            raise ConfigError("method='subspace' tracks its basis every step: refresh_every=1")
+
+    @property
+    def stateful(self) -> bool:
+        """Whether training carries state between steps (the warm-started subspace basis)."""
+        return self.method == "subspace"
+
+    def polar(self, W: jax.Array) -> jax.Array:
+        """The (approximate) polar factor of W by ``method`` (``"subspace"``: cold start)."""
+        return polar(W, self.method, self.iterations, self.rank)
+
+    def init_state(self, W: jax.Array) -> jax.Array:
+        """The warm start of ``"subspace"``: W's top-``rank`` right singular vectors."""
+        return subspace_start(W, self.rank)
+
+    def step_value(self, W: jax.Array, state: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """(R̃(W), next state) of a stateful method: the surrogate at P̃ from the warm start."""
+        P, V = polar_subspace(
+            jax.lax.stop_gradient(W),
+            state,
+            DEFAULT_ITERATIONS["subspace"] if self.iterations is None else self.iterations,
+        )
+        return self.surrogate(W, P), jax.lax.stop_gradient(V)
 
     def cache(self, W: jax.Array) -> jax.Array:
-        U, _, Vh = jnp.linalg.svd(W, full_matrices=False)
-        return U @ Vh
+        return self.polar(W)
+
+    def raw(self, W: jax.Array) -> jax.Array:
+        if self.method == "svd":
+            return super().raw(W)
+        return self.surrogate(W, self.polar(W))
+
+    def raw_grad(self, W: jax.Array) -> jax.Array:
+        if self.method == "svd":
+            return super().raw_grad(W)
+        return self.surrogate_grad(W, self.polar(W))
+
+    def surrogate_grad(self, W: jax.Array, P: jax.Array) -> jax.Array:
+        """∇ of :meth:`surrogate` with P fixed."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
 class Ratio(PolarCached):
     """‖W‖_*/‖W‖_F = Σσ/√(Σσ²) (Zhao 2022): scale-invariant, in [1, √rank]; 0 at W = 0.
 
-    ∇ = UVᵀ/‖W‖_F − ‖W‖_*·W/‖W‖_F³.
+    ∇ = UVᵀ/‖W‖_F − ‖W‖_*·W/‖W‖_F³: only the polar factor UVᵀ and ‖W‖_* = ⟨UVᵀ, W⟩ enter,
+    so ``method="subspace"`` (recommended for speed; ``rank`` above the expected solution
+    rank) or ``"newton_schulz"``/``"gram"`` avoid the SVD; see :class:`PolarCached` for the
+    measured trade-offs.
     """
 
     name: ClassVar[str] = "ratio"
@@ -138,6 +226,12 @@ class Ratio(PolarCached):
         """⟨P, W⟩/‖W‖_F with P fixed: gradient P/‖W‖_F − ⟨P, W⟩W/‖W‖_F³ (exact at refresh)."""
         P = jax.lax.stop_gradient(cache)
         return _safe_ratio(jnp.sum(P * W, (-2, -1)), jnp.sum(W**2, (-2, -1)))
+
+    def surrogate_grad(self, W: jax.Array, P: jax.Array) -> jax.Array:
+        sumsq = jnp.sum(W**2, (-2, -1), keepdims=True)
+        ok = sumsq > 0
+        inv = jnp.where(ok, 1.0 / jnp.sqrt(jnp.where(ok, sumsq, 1.0)), 0.0)
+        return P * inv - jnp.sum(P * W, (-2, -1), keepdims=True) * W * inv**3
 
 
 @dataclass(frozen=True)
@@ -154,6 +248,9 @@ class Nuclear(PolarCached):
     def surrogate(self, W: jax.Array, cache: jax.Array) -> jax.Array:
         """⟨P, W⟩ with P fixed: gradient P (exact at refresh)."""
         return jnp.sum(jax.lax.stop_gradient(cache) * W, (-2, -1))
+
+    def surrogate_grad(self, W: jax.Array, P: jax.Array) -> jax.Array:
+        return P
 
 
 @dataclass(frozen=True)
@@ -228,14 +325,27 @@ def get(name: str, **params) -> Penalty:
     return PENALTIES[name](**params)
 
 
-def ratio(lam: float = 1.0, refresh_every: int = 1) -> Ratio:
-    """λ·‖W‖_*/‖W‖_F (``refresh_every``: see :class:`SpectralPenalty`)."""
-    return Ratio(lam, refresh_every)
+def ratio(
+    lam: float = 1.0,
+    refresh_every: int = 1,
+    method: str = "svd",
+    iterations: int | None = None,
+    rank: int = 16,
+) -> Ratio:
+    """λ·‖W‖_*/‖W‖_F (``refresh_every``: see :class:`SpectralPenalty`; ``method``,
+    ``iterations``, ``rank``: see :class:`PolarCached`)."""
+    return Ratio(lam, refresh_every, method, iterations, rank)
 
 
-def nuclear(lam: float = 1.0, refresh_every: int = 1) -> Nuclear:
-    """λ·‖W‖_*."""
-    return Nuclear(lam, refresh_every)
+def nuclear(
+    lam: float = 1.0,
+    refresh_every: int = 1,
+    method: str = "svd",
+    iterations: int | None = None,
+    rank: int = 16,
+) -> Nuclear:
+    """λ·‖W‖_* (``method``, ``iterations``, ``rank``: see :class:`PolarCached`)."""
+    return Nuclear(lam, refresh_every, method, iterations, rank)
 
 
 def frobenius(lam: float = 1.0) -> Frobenius:
