@@ -240,3 +240,15 @@ def test_report_includes_a_network_experiment_directory(tmp_path):
     assert "## deephoyer-digits" in page and "**Paper says:** Yang, Wen & Li" in page
     assert "| l1 | 7 |" in page and "![deephoyer-digits](figures/deephoyer-digits.png)" in page
     assert (tmp_path / "docs" / "figures" / "deephoyer-digits.png").read_bytes() == b"png"
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--penalties", "foo"], "unknown penalty 'foo'"),
+        (["--sizes", "10by10"], "--sizes takes MxN items"),
+    ],
+)
+def test_bench_rejects_bad_arguments(args, match, capsys):
+    assert main(["bench", *args]) == 2
+    assert match in capsys.readouterr().err

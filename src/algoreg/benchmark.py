@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Sequence
 import jax
 import jax.numpy as jnp
 
+from .errors import unknown_name
+
 SMALL = (100, 100)
 LARGE = (943, 1682)
 PENALTY_LABELS = ("none", "svd", "newton_schulz", "gram", "subspace")
@@ -193,7 +195,7 @@ def run_bench(
     penalties = list(penalties or ("none", "svd", "subspace"))
     for p in penalties:
         if p not in PENALTY_LABELS:
-            raise ValueError(f"unknown penalty {p!r}; expected one of {PENALTY_LABELS}")
+            raise unknown_name("penalty", p, PENALTY_LABELS)
     if "none" in penalties:  # the reference row is measured first
         penalties.remove("none")
         penalties.insert(0, "none")

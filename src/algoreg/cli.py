@@ -6,6 +6,7 @@
     algoreg plot DIR [--x problem.n_obs] [--y test_error] [--hue method]
     algoreg export DIR --parquet FILE
     algoreg report DIR [DIR ...] [--out docs/results.md]
+    algoreg bench [--quick] [--sizes 100x100 943x1682] [--penalties none svd subspace ...]
     algoreg reproduce NAME [--quick] [--data DIR] [--out DIR] [--jobs N] | --list
 
 Invalid input prints one ``algoreg: error: ...`` line and exits with status 2.
@@ -96,6 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--list", action="store_true", help="list the presets")
     rep.add_argument("--quick", action="store_true", help="the small version (about a minute)")
     executor_args(rep)
+    bench = sub.add_parser("bench", help="engine throughput table (steps/s vs the FLOP floor)")
+    bench.add_argument("--quick", action="store_true", help="100x100 only (about a minute)")
+    bench.add_argument("--sizes", nargs="*", default=None, help="e.g. 100x100 943x1682")
+    bench.add_argument("--depths", type=int, nargs="*", default=None)
+    bench.add_argument("--optimizers", nargs="*", default=None, choices=("gd", "adam"))
+    bench.add_argument(
+        "--penalties", nargs="*", default=None, help="none svd subspace newton_schulz gram"
+    )
+    bench.add_argument("--batches", type=int, nargs="*", default=None)
+    bench.add_argument("--iterations", type=int, default=8, help="Newton–Schulz steps")
+    bench.add_argument("--rank", type=int, default=16, help="the subspace method's rank")
     return parser
 
 
@@ -286,7 +298,38 @@ def cmd_reproduce(args) -> int:
     return code
 
 
+def cmd_bench(args) -> int:
+    from .benchmark import format_table, run_bench
+
+    sizes = None
+    if args.sizes:
+        try:
+            sizes = [tuple(int(x) for x in item.lower().split("x", 1)) for item in args.sizes]
+        except ValueError:
+            raise ConfigError(
+                f"--sizes takes MxN items such as 100x100, got {args.sizes}"
+            ) from None
+    rows = run_bench(
+        quick=args.quick,
+        sizes=sizes,
+        depths=args.depths,
+        optimizers=args.optimizers,
+        penalties=args.penalties,
+        batches=args.batches,
+        iterations=args.iterations,
+        rank=args.rank,
+        progress=lambda r: print(
+            f"  {r['size']} N={r['depth']} {r['optimizer']} {r['penalty']} B={r['B']}: "
+            f"{r['steps_per_s']:.0f} trial-steps/s",
+            flush=True,
+        ),
+    )
+    print(format_table(rows))
+    return 0
+
+
 COMMANDS = {
+    "bench": cmd_bench,
     "run": cmd_run,
     "status": cmd_status,
     "results": cmd_results,
