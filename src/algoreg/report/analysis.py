@@ -75,17 +75,11 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
     if any(r.get("problem.validation") for r in rows):
         by = ["method_family", *([x] if spec["plot"] == "summary" else [])]
         criterion = spec["criterion"]
-        table = select_best(rows, by, criterion=criterion, report=(y, "effective_rank"))
+        shown = list(dict.fromkeys([y, *(spec["metrics"] or []), "effective_rank"]))
+        table = select_best(rows, by, criterion=criterion, report=shown)
         tuned = [t for t in TUNED if any(t in r for r in rows)]
-        cols = [
-            *by,
-            *tuned,
-            f"{criterion}_mean",
-            f"{y}_mean",
-            f"{y}_sd",
-            "n",
-            "effective_rank_mean",
-        ]
+        cols = [*by, *tuned, f"{criterion}_mean", f"{y}_mean", f"{y}_sd", "n"]
+        cols += [f"{m}_mean" for m in shown if m != y]
         note = f"λ and learning rate chosen per row by {criterion} (never the test error)."
         return table, cols, note, "method_family"
     by = spec["by"] or ([hue, x] if spec["plot"] == "summary" else [hue])
