@@ -47,10 +47,12 @@ def load_report(directory: str | Path) -> StudyReport:
     with Store(directory, create=False) as store:
         meta = store.meta("study") or {}
         trials = store.trials(store.meta("trial_ids", []))
-        histories = {t["trial_id"]: store.history(t["trial_id"]) for t in trials}
-    return build_report(
-        meta.get("name", directory.name), meta, result_rows(trials), histories.__getitem__
-    )
+
+    def history(trial_id: str) -> dict[str, np.ndarray]:  # only history/spectrum plots read it
+        with Store(directory, create=False) as store:
+            return store.history(trial_id)
+
+    return build_report(meta.get("name", directory.name), meta, result_rows(trials), history)
 
 
 def build_report(
