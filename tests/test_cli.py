@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -201,6 +202,9 @@ def test_report_writes_markdown_with_claim_table_and_figure(tmp_path):
     assert "**We measured:** lowest mean test error: at 50 observations depth" in page
     assert "| depth 1 adam | 50 |" in page and "| depth 2 adam | 50 |" in page
     assert "![cli-tiny](figures/cli-tiny.png)" in page
+    # the trials' summed wall time, from the store (two trials, each well under a minute)
+    summed = re.search(r"trial time summed over trials: ([0-9.]+) s;", page)
+    assert summed and 0 < float(summed.group(1)) < 120
     assert (tmp_path / "docs" / "figures" / "cli-tiny.png").stat().st_size > 1000
     r = algoreg("report", tmp_path / "nothing", "--out", md)
     assert r.returncode == 2 and "no study results here" in r.stderr

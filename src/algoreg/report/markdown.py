@@ -36,8 +36,11 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
     seeds = len(study.get("seeds", []))
     statuses = summarize(rows, ["status"], "steps")
     counts = ", ".join(f"{s['status']} {s['n'] + s['n_missing']}" for s in statuses)
+    compute = sum(w for r in rows if isinstance(w := r.get("wall_s"), int | float) and w == w)
+    spent = f"{compute:.1f} s" if compute < 120 else f"{compute / 60:.1f} min"
     out += [
-        f"Trials: {len(rows)} ({counts}); seeds per setting: {seeds}; store: `{directory}`.",
+        f"Trials: {len(rows)} ({counts}); seeds per setting: {seeds}; trial time summed over"
+        f" trials: {spent}; store: `{directory}`.",
         "",
     ]
     if study.get("claim"):
