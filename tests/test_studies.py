@@ -144,6 +144,27 @@ def test_batches_group_compatible_trials():
     assert sum(len(b) for b in batches) == len(trials)
 
 
+def test_parallel_runs_start_the_longest_trials_first():
+    """Cost order: deeper models, a penalty's SVD and more sensing measurements cost more;
+    equal costs keep the grid's order (a stable sort)."""
+    from algoreg.studies.executors import longest_first
+    from algoreg.studies.grid import estimated_cost
+
+    text = TINY + '"model.depth" = [1, 3, 2]\n'
+    batches = longest_first(make_batches(expand(load_study(text=text)), 1))
+    depths = [b[0].config["model"]["depth"] for b in batches]
+    assert depths == [3] * 4 + [2] * 4 + [1] * 4
+    n_obs = [b[0].config["problem"]["n_obs"] for b in batches]
+    assert n_obs[:4] == [40, 40, 60, 60]  # completion cost does not depend on n_obs
+    config = batches[0][0].config
+    ratio = {**config, "penalty": {"kind": "ratio", "lam": 0.1, "method": "svd"}}
+    sub = {**config, "penalty": {"kind": "ratio", "lam": 0.1, "method": "subspace", "rank": 2}}
+    assert estimated_cost(ratio) > estimated_cost(sub) > estimated_cost(config)
+    sensing = {**config, "problem": {**config["problem"], "kind": "sensing"}}
+    more = {**sensing, "problem": {**sensing["problem"], "n_obs": 80}}
+    assert estimated_cost(more) > estimated_cost(sensing) > estimated_cost(config)
+
+
 def test_run_study_stores_and_resumes(tmp_path):
     study = load_study(text=TINY)
     first = ar.studies.run_study(study, tmp_path, jobs=1, progress=False)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Study
-from .grid import Trial, expand, make_batches
+from .grid import Trial, estimated_cost, expand, make_batches
 from .runner import run_batch
 from .store import Store
 
@@ -123,9 +123,16 @@ def _payload(batch: list[Trial]) -> list[tuple[str, dict]]:
     return [(t.trial_id, t.config) for t in batch]
 
 
+def longest_first(batches: list[list[Trial]]) -> list[list[Trial]]:
+    """Batches by estimated cost, largest first (stable): with parallel workers, a grid then
+    ends on its short trials instead of waiting for one long trial started last."""
+    return sorted(batches, key=lambda b: -sum(estimated_cost(t.config) for t in b))
+
+
 def _execute(batches: list[list[Trial]], jobs: int | None, scheduler: Any) -> Iterator[list[dict]]:
     if not batches:
         return
+    batches = longest_first(batches) if scheduler is not None or jobs != 1 else batches
     if scheduler is not None:
         yield from _execute_dask(batches, scheduler)
         return

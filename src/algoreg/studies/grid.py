@@ -90,6 +90,30 @@ def batch_key(config: dict[str, Any]) -> str:
     )
 
 
+def estimated_cost(config: dict[str, Any]) -> float:
+    """Rough FLOPs of a trial run to ``max_steps``: only to start the longest trials first.
+
+    Factorization step: 3·Σ 2·rows·w·n matmul FLOPs (m·n at depth 1), plus 4·n_obs·m·n for a
+    sensing operator's two passes and the penalty's polar factor (SVD ≈ 30k²l, subspace
+    6klr); a convex baseline counts as 10⁴ SVDs of its matrix.
+    """
+    m, n = config["problem"].get("shape") or (1000, 1000)
+    k, l_ = sorted((m, n))
+    svd = 30.0 * k * k * l_
+    model = config["model"]
+    if model["kind"] != "factorization":
+        return 1e4 * svd
+    depth, w = model["depth"], model.get("width") or max(m, n)
+    step = float(m * n) if depth == 1 else 6.0 * n * w * (w * (depth - 2) + m)
+    if config["problem"]["kind"] == "sensing":
+        step += 4.0 * config["problem"].get("n_obs", m * n) * m * n
+    penalty = config.get("penalty") or {}
+    if penalty.get("kind", "none") != "none" and penalty.get("lam", 0) > 0:
+        method = penalty.get("method", "svd")
+        step += 6.0 * k * l_ * penalty.get("rank", 16) if method == "subspace" else svd
+    return step * config["train"]["max_steps"]
+
+
 def make_batches(trials: list[Trial], batch_size: int) -> list[list[Trial]]:
     """Group compatible trials into batches of at most ``batch_size`` (order kept)."""
     groups: dict[str, list[Trial]] = {}
