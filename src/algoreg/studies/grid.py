@@ -93,24 +93,25 @@ def batch_key(config: dict[str, Any]) -> str:
 def estimated_cost(config: dict[str, Any]) -> float:
     """Rough FLOPs of a trial run to ``max_steps``: only to start the longest trials first.
 
-    Factorization step: 3·Σ 2·rows·w·n matmul FLOPs (m·n at depth 1), plus 4·n_obs·m·n for a
-    sensing operator's two passes and the penalty's polar factor (SVD ≈ 30k²l, subspace
-    6klr); a convex baseline counts as 10⁴ SVDs of its matrix.
+    A factorization step counts the matmul FLOPs of :func:`algoreg.benchmark.model_flops` (m·n
+    at depth 1) and :func:`~algoreg.benchmark.penalty_flops` for the penalty's polar factor,
+    plus 4·n_obs·m·n for a sensing operator's two passes; a convex baseline counts as 10⁴
+    SVDs of its matrix.
     """
-    m, n = config["problem"].get("shape") or (1000, 1000)
-    k, l_ = sorted((m, n))
-    svd = 30.0 * k * k * l_
-    model = config["model"]
+    from ..benchmark import model_flops, penalty_flops
+
+    problem, model = config["problem"], config["model"]
+    shape = tuple(problem.get("shape") or (1000, 1000))
+    m, n = shape
     if model["kind"] != "factorization":
-        return 1e4 * svd
-    depth, w = model["depth"], model.get("width") or max(m, n)
-    step = float(m * n) if depth == 1 else 6.0 * n * w * (w * (depth - 2) + m)
-    if config["problem"]["kind"] == "sensing":
-        step += 4.0 * config["problem"].get("n_obs", m * n) * m * n
+        return 1e4 * penalty_flops("svd", shape)
+    step = model_flops(model["depth"], shape, model.get("width")) or float(m * n)
+    if problem["kind"] == "sensing":
+        step += 4.0 * problem.get("n_obs", m * n) * m * n
     penalty = config.get("penalty") or {}
     if penalty.get("kind", "none") != "none" and penalty.get("lam", 0) > 0:
-        method = penalty.get("method", "svd")
-        step += 6.0 * k * l_ * penalty.get("rank", 16) if method == "subspace" else svd
+        iterations, rank = penalty.get("iterations") or 8, penalty.get("rank", 16)
+        step += penalty_flops(penalty.get("method", "svd"), shape, iterations, rank)
     return step * config["train"]["max_steps"]
 
 
