@@ -580,25 +580,3 @@ def get(name: str, **kw: Any) -> Regularizer:
         return REGULARIZERS[name](**kw)
     except TypeError as err:
         raise ConfigError(f"regularizer {name!r}: {err}") from None
-
-
-__all__ = [
-    "GROUPS",
-    "L1",
-    "LAYOUTS",
-    "REGULARIZERS",
-    "EndToEnd",
-    "GroupHoyerSquare",
-    "GroupLasso",
-    "Hoyer",
-    "HoyerSquare",
-    "Nuclear",
-    "Ratio",
-    "RatioSquare",
-    "Regularizer",
-    "Selector",
-    "get",
-    "matrix_view",
-    "named_leaves",
-    "tensor_view",
-]
