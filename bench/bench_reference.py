@@ -142,6 +142,10 @@ def main() -> None:
     ap.add_argument("--check-steps", type=int, default=2000)
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise SystemExit('bench_reference.py needs PyTorch: pip install -e ".[torch]"') from None
 
     from algoreg.benchmark import matmul_gflops, model_flops
 
