@@ -45,3 +45,22 @@ def test_format_rows_csv_and_table():
     text = format_rows([{"a": 1, "b": 0.123456}], "table")
     assert text.splitlines()[1].split() == ["1", "0.1235"]
     assert format_rows([{"a": 1, "b": 2}], "csv").splitlines() == ["a,b", "1,2"]
+
+
+def test_method_label_names_an_approximate_penalty_gradient():
+    from algoreg.report.table import method_label
+
+    def config(**penalty):
+        return {
+            "model": {"kind": "factorization", "depth": 1},
+            "optimizer": {"kind": "adam"},
+            "penalty": {"kind": "ratio", "lam": 1e-3, **penalty},
+        }
+
+    assert method_label(config()) == "depth 1 adam + ratio λ=0.001"
+    assert method_label(config(method="svd", refresh_every=1), with_lam=False) == (
+        "depth 1 adam + ratio"
+    )
+    assert method_label(config(method="subspace", rank=32)).endswith("(subspace r32)")
+    assert method_label(config(method="gram"), with_lam=False) == "depth 1 adam + ratio (gram)"
+    assert method_label(config(refresh_every=20)).endswith("λ=0.001 (SVD every 20)")
