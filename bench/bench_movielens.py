@@ -18,16 +18,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
 import time
 
-THREAD_ENV = {
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
-}
-os.environ.update(THREAD_ENV)
+from algoreg.studies.executors import pin_threads
 
 
 def run(args: tuple[str, str, float, int, float, int]) -> dict:
@@ -70,6 +63,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=["svd", "gram"])
     parser.add_argument("--jobs", type=int, default=2)
     a = parser.parse_args()
+    pin_threads()  # inherited by the spawned workers, which load JAX after it
     import algoreg as ar
 
     ar.problems.ratings(a.data, "u1")  # a bad path fails here, before any worker starts
