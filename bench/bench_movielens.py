@@ -66,7 +66,13 @@ def main() -> None:
     pin_threads()  # inherited by the spawned workers, which load JAX after it
     import algoreg as ar
 
-    ar.problems.ratings(a.data, "u1")  # a bad path fails here, before any worker starts
+    try:  # a bad path or option fails here, before any worker starts
+        ar.problems.ratings(a.data, "u1")
+        ar.penalties.ratio(a.lam, rank=a.rank)
+        for method in a.methods:
+            ar.penalties.ratio(a.lam, method=method)
+    except ar.errors.ConfigError as exc:
+        raise SystemExit(f"bench_movielens.py: {exc}") from None
     jobs = [(a.data, m, a.lam, a.steps, a.lr, a.rank) for m in a.methods]
     with mp.get_context("spawn").Pool(min(a.jobs, len(jobs))) as pool:
         rows = pool.map(run, jobs)
