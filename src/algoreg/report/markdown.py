@@ -39,8 +39,8 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
     compute = sum(w for r in rows if isinstance(w := r.get("wall_s"), int | float) and w == w)
     spent = f"{compute:.1f} s" if compute < 120 else f"{compute / 60:.1f} min"
     out += [
-        f"Trials: {len(rows)} (how they ended: {counts}); seeds per setting: {seeds}; trial time summed over"
-        f" trials: {spent}; store: `{directory}`.",
+        f"Trials: {len(rows)} (how they ended: {counts}); seeds per setting: {seeds};"
+        f" trial time summed over trials: {spent}; store: `{directory}`.",
         "",
     ]
     if study.get("claim"):
