@@ -95,7 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("reproduce", help="run a preset study and write its table and figure")
     rep.add_argument("name", nargs="?")
     rep.add_argument("--list", action="store_true", help="list the presets")
-    rep.add_argument("--quick", action="store_true", help="the small version (about a minute)")
+    rep.add_argument(
+        "--quick", action="store_true", help="the small version (about a minute; movielens longer)"
+    )
     executor_args(rep)
     bench = sub.add_parser("bench", help="engine throughput table (steps/s vs the FLOP floor)")
     bench.add_argument("--quick", action="store_true", help="100x100 only (about a minute)")
