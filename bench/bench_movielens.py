@@ -49,7 +49,6 @@ def run(args: tuple[str, str, float, int, float, int]) -> dict:
         "steps_per_s": steps / wall,
         "es_step": int(h["step"][best]),
         "es_rmse": float(h["test_error"][best]),
-        "final_rmse": float(h["test_error"][-1]),
     }
 
 
@@ -66,11 +65,10 @@ def main() -> None:
     pin_threads()  # inherited by the spawned workers, which load JAX after it
     import algoreg as ar
 
-    try:  # a bad path or option fails here, before any worker starts
-        ar.problems.ratings(a.data, "u1")
-        ar.penalties.ratio(a.lam, rank=a.rank)
+    try:  # a bad path or option fails here (without reading the ratings), before any worker
+        ar.problems.check_ratings(a.data, "u1", validation=0.05)
         for method in a.methods:
-            ar.penalties.ratio(a.lam, method=method)
+            ar.penalties.ratio(a.lam, method=method, rank=a.rank)
     except ar.errors.ConfigError as exc:
         raise SystemExit(f"bench_movielens.py: {exc}") from None
     jobs = [(a.data, m, a.lam, a.steps, a.lr, a.rank) for m in a.methods]

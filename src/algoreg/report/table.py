@@ -36,9 +36,10 @@ def method_label(config: dict[str, Any], *, with_lam: bool = True) -> str:
     if pen["kind"] != "none":
         label += f" + {pen['kind']}" + (f" λ={pen['lam']:g}" if with_lam else "")
         # a gradient other than the exact SVD's is a different method: say which
-        how = [] if pen.get("method", "svd") == "svd" else [pen["method"]]
-        if pen.get("method") == "subspace":
-            how[0] += f" r{pen.get('rank', 16)}"
+        method = pen.get("method", "svd")
+        how = [] if method == "svd" else [method]
+        if method == "subspace":
+            how = [f"subspace r{pen.get('rank', 16)}"]
         if pen.get("refresh_every", 1) > 1:
             how.append(f"SVD every {pen['refresh_every']}")
         label += f" ({', '.join(how)})" if how else ""
