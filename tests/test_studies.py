@@ -165,6 +165,76 @@ def test_parallel_runs_start_the_longest_trials_first():
     assert estimated_cost(more) > estimated_cost(sensing) > estimated_cost(config)
 
 
+def test_memory_estimate_orders_trials_by_their_measured_peaks():
+    """The estimate bounds the measured nuclear-norm sensing peaks (100×100: 2.3, 9.2 and
+    14.5 GB at 1000, 3000 and 5000 measurements), within 5% at the large ones, and keeps a
+    factorization trial on the same data far below them."""
+    from algoreg.errors import MemoryWarning
+    from algoreg.studies.executors import warn_oversized
+    from algoreg.studies.grid import WORKER_BYTES, Trial, estimated_memory
+
+    def config(model, kind="sensing", n_obs=1000):
+        return {
+            "model": {"kind": model},
+            "problem": {"kind": kind, "shape": [100, 100], "n_obs": n_obs},
+        }
+
+    for n_obs, peak in ((1000, 2.3e9), (3000, 9.2e9), (5000, 14.5e9)):
+        estimate = estimated_memory(config("nuclear_norm", n_obs=n_obs))
+        assert estimate >= 0.99 * peak and (n_obs < 3000 or estimate < 1.05 * peak)
+    deep = estimated_memory(config("factorization", n_obs=5000))
+    assert WORKER_BYTES < deep < estimated_memory(config("nuclear_norm", n_obs=1000))
+    assert estimated_memory(config("nuclear_norm", "completion", 5000)) == WORKER_BYTES
+    heavy = [[Trial("abc", config("nuclear_norm", n_obs=5000))], [Trial("def", config("svt"))]]
+    with pytest.warns(
+        MemoryWarning,
+        match=r"1 batch.* up to 14.\d GB .*trial abc: nuclear_norm on "
+        r"100×100 sensing, n_obs 5000.*than the 12.0 GB available",
+    ):
+        warn_oversized(heavy, 12e9)
+
+
+def test_parallel_batches_stay_within_the_memory_budget(monkeypatch):
+    """At most ``jobs`` batches run at once, and only as many as fit in the budget beside each
+    other: a heavy batch waits while lighter ones behind it go ahead; one batch larger than the
+    whole budget still runs (alone), with a MemoryWarning before anything starts."""
+    import concurrent.futures as cf
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from algoreg.studies import executors
+
+    monkeypatch.setattr(executors, "estimated_memory", lambda config: config["bytes"])
+    sizes = [6, 6, 1, 1, 12, 1, 6, 1]
+    batches = [
+        [SimpleNamespace(trial_id=f"t{i}", config={"bytes": b})] for i, b in enumerate(sizes)
+    ]
+    lock, in_use, seen = threading.Lock(), [0], []
+
+    def work(batch):
+        need = batch[0].config["bytes"]
+        with lock:
+            in_use[0] += need
+            seen.append((in_use[0], need))
+        time.sleep(0.02)
+        with lock:
+            in_use[0] -= need
+        return batch[0].trial_id
+
+    with cf.ThreadPoolExecutor(3) as pool:
+        done = [
+            f.result()
+            for f in executors.run_bounded(lambda b: pool.submit(work, b), batches, 3, 10.0)
+        ]
+    assert sorted(done) == sorted(f"t{i}" for i in range(len(sizes)))
+    assert all(total <= 10 or total == need for total, need in seen)  # 12 only alone
+    assert max(total for total, _ in seen) > 6  # light batches did run beside heavy ones
+    assert executors.next_fitting([6, 1, 6], 6.0, 10.0) == 1
+    assert executors.next_fitting([6, 6], 6.0, 10.0) is None
+    assert executors.next_fitting([6, 6], 6.0, None) == 0
+
+
 def test_run_study_stores_and_resumes(tmp_path):
     study = load_study(text=TINY)
     first = ar.studies.run_study(study, tmp_path, jobs=1, progress=False)

@@ -21,6 +21,10 @@ class ConvergenceWarning(UserWarning):
     """An iterative method stopped at its iteration limit before reaching its tolerance."""
 
 
+class MemoryWarning(UserWarning):
+    """Work is estimated to need more memory than the machine has free."""
+
+
 def unknown_name(what: str, name: object, known: Iterable[str]) -> ConfigError:
     """Build the error for an unknown registry name, with a did-you-mean suggestion."""
     known = sorted(known)

@@ -2,25 +2,31 @@
 
 Executors: in-process (``jobs=1``), a local process pool (``jobs>1``; spawned workers with
 BLAS/XLA pinned to one thread each), or a Dask distributed cluster (``scheduler=ADDRESS``, or
-a ``distributed.Client``). In every case the coordinating process is the only writer of the
-store, writing one transaction per finished trial, so an interrupted study resumes where it
-stopped: finished trials are skipped, never duplicated.
+a ``distributed.Client``). Local workers start a batch only while its estimated peak memory
+(``grid.estimated_memory``) fits beside the running ones in the memory available when the run
+starts, so e.g. two large nuclear-norm sensing solves never overlap. In every case the
+coordinating process is the only writer of the store, writing one transaction per finished
+trial, so an interrupted study resumes where it stopped: finished trials are skipped, never
+duplicated.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import MemoryWarning
 from .config import Study
-from .grid import Trial, estimated_cost, expand, make_batches
+from .grid import Trial, estimated_cost, estimated_memory, expand, make_batches
 from .runner import run_batch
 from .store import Store
 
@@ -129,6 +135,85 @@ def longest_first(batches: list[list[Trial]]) -> list[list[Trial]]:
     return sorted(batches, key=lambda b: -sum(estimated_cost(t.config) for t in b))
 
 
+def memory_budget(share: float = 0.9) -> float | None:
+    """Bytes the workers of this run may use: ``share`` of ``MemAvailable`` in /proc/meminfo,
+    or of the room left under a cgroup-v2 memory limit when that is smaller; None where neither
+    can be read (not Linux)."""
+    found = []
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(float(line.split()[1]) * 1024)
+    with contextlib.suppress(OSError, ValueError):
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            used = float(Path("/sys/fs/cgroup/memory.current").read_text())
+            found.append(float(limit) - used)
+    return share * min(found) if found else None
+
+
+def batch_memory(batch: list[Trial]) -> float:
+    """Estimated peak bytes of a worker running ``batch`` (its largest trial)."""
+    return max(estimated_memory(t.config) for t in batch)
+
+
+def next_fitting(needs: list[float], in_use: float, budget: float | None) -> int | None:
+    """Index of the first pending batch whose estimated memory fits beside the running ones
+    (any batch when nothing runs, so a run always progresses); None when none fits."""
+    for i, need in enumerate(needs):
+        if budget is None or in_use == 0 or in_use + need <= budget:
+            return i
+    return None
+
+
+def _describe(config: dict[str, Any]) -> str:
+    problem = config["problem"]
+    size = "×".join(str(d) for d in problem.get("shape") or ())
+    return f"{config['model']['kind']} on {size} {problem['kind']}, n_obs {problem.get('n_obs')}"
+
+
+def warn_oversized(batches: list[list[Trial]], budget: float | None) -> None:
+    """Warn, before anything runs, about trials estimated to need more memory than is free."""
+    if budget is None:
+        return
+    big = [b for b in batches if batch_memory(b) > budget]
+    if big:
+        need = max(batch_memory(b) for b in big)
+        warnings.warn(
+            f"{len(big)} batch(es) of this study are estimated to need up to {need / 1e9:.1f} GB "
+            f"(e.g. trial {big[0][0].trial_id}: {_describe(big[0][0].config)}), more than the "
+            f"{budget / 1e9:.1f} GB available now; each runs with no other batch beside it and "
+            "may still run out of memory",
+            MemoryWarning,
+            stacklevel=3,
+        )
+
+
+def run_bounded(
+    submit: Callable[[list[Trial]], cf.Future],
+    batches: list[list[Trial]],
+    jobs: int,
+    budget: float | None,
+) -> Iterator[cf.Future]:
+    """Submit ``batches`` in order, at most ``jobs`` at a time and, while any runs, only those
+    whose estimated memory (``batch_memory``) fits in ``budget`` beside the running ones (a
+    batch that does not fit waits; later ones that fit go ahead); yield futures as they
+    finish. Cancelling the generator leaves the caller to shut the pool down."""
+    pending = list(batches)
+    needs = [batch_memory(b) for b in pending]
+    running: dict[cf.Future, float] = {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            i = next_fitting(needs, sum(running.values()), budget)
+            if i is None:
+                break
+            running[submit(pending.pop(i))] = needs.pop(i)
+        done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        for fut in done:
+            running.pop(fut)
+            yield fut
+
+
 def _execute(batches: list[list[Trial]], jobs: int | None, scheduler: Any) -> Iterator[list[dict]]:
     if not batches:
         return
@@ -136,6 +221,8 @@ def _execute(batches: list[list[Trial]], jobs: int | None, scheduler: Any) -> It
     if scheduler is not None:
         yield from _execute_dask(batches, scheduler)
         return
+    budget = memory_budget()
+    warn_oversized(batches, budget)
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1 or len(batches) == 1:
         for batch in batches:
@@ -143,9 +230,10 @@ def _execute(batches: list[list[Trial]], jobs: int | None, scheduler: Any) -> It
         return
     ctx = multiprocessing.get_context("spawn")  # JAX is not fork-safe
     pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=ctx)
-    futures = [pool.submit(run_batch, _payload(b)) for b in batches]
     try:
-        for fut in cf.as_completed(futures):
+        for fut in run_bounded(
+            lambda b: pool.submit(run_batch, _payload(b)), batches, jobs, budget
+        ):
             try:
                 yield fut.result()
             except cf.process.BrokenProcessPool as exc:

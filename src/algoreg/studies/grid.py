@@ -115,6 +115,27 @@ def estimated_cost(config: dict[str, Any]) -> float:
     return step * config["train"]["max_steps"]
 
 
+WORKER_BYTES = 0.5e9  # a worker process with JAX loaded and a small trial, measured ≈ 0.3–0.5 GB
+
+
+def estimated_memory(config: dict[str, Any]) -> float:
+    """Rough peak resident bytes of a worker running this trial: only to keep parallel workers
+    within the machine's memory (see ``executors.memory_budget``).
+
+    The large case is the exact nuclear-norm solve of a sensing problem with k measurements of
+    an m×n matrix: cvxpy's canonicalization of the dense constraints peaked (cvxpy 1.9, SCS
+    3.3, 100×100) at 2.3, 9.2 and 14.5 GB for k = 1000, 3000 and 5000, bounded above by
+    1.4 GB + 263·k·m·n bytes (exact at 3000 and 5000). Other trials: ``WORKER_BYTES`` plus 12
+    bytes per entry of a sensing operator (its float64 draw and float32 copy for the engine).
+    """
+    problem, model = config["problem"], config["model"]
+    m, n = tuple(problem.get("shape") or (1000, 1000))
+    k = problem.get("n_obs", m * n) if problem["kind"] == "sensing" else 0
+    if model["kind"] == "nuclear_norm" and k:
+        return 1.4e9 + 263.0 * k * m * n
+    return WORKER_BYTES + 12.0 * k * m * n
+
+
 def make_batches(trials: list[Trial], batch_size: int) -> list[list[Trial]]:
     """Group compatible trials into batches of at most ``batch_size`` (order kept)."""
     groups: dict[str, list[Trial]] = {}
