@@ -165,10 +165,11 @@ def test_parallel_runs_start_the_longest_trials_first():
     assert estimated_cost(more) > estimated_cost(sensing) > estimated_cost(config)
 
 
-def test_memory_estimate_orders_trials_by_their_measured_peaks():
+def test_memory_estimate_bounds_the_measured_peaks_and_warns_when_too_big():
     """The estimate bounds the measured nuclear-norm sensing peaks (100×100: 2.3, 9.2 and
     14.5 GB at 1000, 3000 and 5000 measurements), within 5% at the large ones, and keeps a
-    factorization trial on the same data far below them."""
+    factorization trial on the same data far below them; a batch estimated above the memory
+    available is named in a MemoryWarning."""
     from algoreg.errors import MemoryWarning
     from algoreg.studies.executors import warn_oversized
     from algoreg.studies.grid import WORKER_BYTES, Trial, estimated_memory
@@ -197,7 +198,7 @@ def test_memory_estimate_orders_trials_by_their_measured_peaks():
 def test_parallel_batches_stay_within_the_memory_budget(monkeypatch):
     """At most ``jobs`` batches run at once, and only as many as fit in the budget beside each
     other: a heavy batch waits while lighter ones behind it go ahead; one batch larger than the
-    whole budget still runs (alone), with a MemoryWarning before anything starts."""
+    whole budget still runs, alone."""
     import concurrent.futures as cf
     import threading
     import time
