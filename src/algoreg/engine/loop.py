@@ -26,6 +26,7 @@ from ..metrics import balancedness, effective_rank_of
 from ..models import Factorization
 from ..optim import Optimizer
 from ..penalties import Penalty
+from ..penalties.svd import thin_svd
 from .result import CONVERGED, DIVERGED, MAX_STEPS, RUNNING
 
 
@@ -195,11 +196,11 @@ def compiled_metrics(
         W = model.product(params)
         total, (fit, _) = objective(params, const.data, const.lam)
         if flow:
-            U, s, Vh = jnp.linalg.svd(W, full_matrices=False)
+            U, s, Vh = thin_svd(W)
             proj = jnp.einsum("ik,ij,kj->k", U, loss_grad(W, const.data), Vh)
             extra = {"sv_flow_rate": -N * (s**2) ** (1 - 1 / N) * proj}
         else:
-            s, extra = jnp.linalg.svd(W, compute_uv=False), {}
+            s, extra = thin_svd(W, compute_uv=False), {}
         return {
             "train_loss": fit,
             "objective": total,

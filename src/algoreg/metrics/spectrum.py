@@ -11,7 +11,9 @@ import jax.numpy as jnp
 
 def singular_values(W: jax.Array) -> jax.Array:
     """Singular values in decreasing order (batched over leading axes)."""
-    return jnp.linalg.svd(jnp.asarray(W), compute_uv=False)
+    from ..penalties.svd import singular_values as robust  # differentiable, gesdd-safe
+
+    return robust(jnp.asarray(W))
 
 
 def effective_rank_of(s: jax.Array) -> jax.Array:

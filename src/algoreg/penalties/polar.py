@@ -31,6 +31,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .svd import thin_svd
+
 POLAR_METHODS = ("svd", "newton_schulz", "gram", "subspace")
 
 # Polar Express degree-5 schedule (Amsel et al. 2025, Algorithm 1), safety factor 1.01 on all
@@ -67,8 +69,9 @@ def _back(X: jax.Array, tall: bool) -> jax.Array:
 
 
 def polar_svd(W: jax.Array) -> jax.Array:
-    """UVᵀ from the thin SVD (exact; 0 directions of a rank-deficient W are arbitrary)."""
-    U, _, Vh = jnp.linalg.svd(W, full_matrices=False)
+    """UVᵀ from the thin SVD (exact; 0 directions of a rank-deficient W are arbitrary; a
+    constant under autodiff, as every polar factor here is used)."""
+    U, _, Vh = thin_svd(W)
     return U @ Vh
 
 
@@ -99,7 +102,7 @@ def polar_gram(W: jax.Array) -> jax.Array:
 def subspace_start(W: jax.Array, rank: int) -> jax.Array:
     """V (…, n, r) holding the top r = min(rank, m, n) right singular vectors of W (exact SVD)."""
     r = min(rank, *W.shape[-2:])
-    _, _, Vh = jnp.linalg.svd(W, full_matrices=False)
+    _, _, Vh = thin_svd(W)
     return jnp.swapaxes(Vh[..., :r, :], -1, -2)
 
 
@@ -123,7 +126,7 @@ def polar_subspace(W: jax.Array, V: jax.Array, iterations: int = 1) -> tuple[jax
         V, _ = jnp.linalg.qr(Wt @ jnp.linalg.qr(W @ V)[0])
     U, _ = jnp.linalg.qr(W @ V)
     # thin SVD of WᵀU = V_r S Ũᵀ: the second orthonormalization and Rayleigh–Ritz in one call
-    Vr, S, Uh = jnp.linalg.svd(Wt @ U, full_matrices=False)
+    Vr, S, Uh = thin_svd(Wt @ U)
     Ur = U @ jnp.swapaxes(Uh, -1, -2)
     tau = S[..., -1:]
     ok = tau > 0

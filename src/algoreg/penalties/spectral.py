@@ -18,7 +18,7 @@ import jax.numpy as jnp
 
 from ..errors import ConfigError, check_choice, check_int, check_real, unknown_name
 from .polar import DEFAULT_ITERATIONS, POLAR_METHODS, polar, polar_subspace, subspace_start
-from .svd import singular_values, spectral_gradient
+from .svd import singular_values, spectral_gradient, thin_svd
 
 
 def _safe_ratio(total: jax.Array, sumsq: jax.Array) -> jax.Array:
@@ -95,7 +95,7 @@ class SpectralPenalty(Penalty):
 
     def cache(self, W: jax.Array):
         """What the surrogate holds fixed between refreshes: the thin SVD factors (U, Vᵀ)."""
-        U, _, Vh = jnp.linalg.svd(W, full_matrices=False)
+        U, _, Vh = thin_svd(W)
         return U, Vh
 
     def surrogate(self, W: jax.Array, cache) -> jax.Array:
@@ -107,7 +107,7 @@ class SpectralPenalty(Penalty):
         return self.spectral(singular_values(W))
 
     def raw_grad(self, W: jax.Array) -> jax.Array:
-        U, s, Vh = jnp.linalg.svd(W, full_matrices=False)
+        U, s, Vh = thin_svd(W)
         df = jax.grad(lambda s: jnp.sum(self.spectral(s)))(s)
         return spectral_gradient(df, U, Vh)
 

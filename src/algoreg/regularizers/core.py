@@ -54,7 +54,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ConfigError, check_choice, check_real, unknown_name
-from ..penalties.svd import singular_values, spectral_gradient
+from ..penalties.svd import singular_values, spectral_gradient, thin_svd
 
 Selector = str | Callable[[str, Any], bool]
 
@@ -378,7 +378,7 @@ def _ratio(s):
 
 def _ratio_grad(M: jax.Array) -> tuple[jax.Array, jax.Array]:
     """(ρ, ∇ρ) for ρ = ‖M‖_*/‖M‖_F: ∇ρ = UVᵀ/‖M‖_F − ‖M‖_*·M/‖M‖_F³ (0 at M = 0)."""
-    U, s, Vh = jnp.linalg.svd(M, full_matrices=False)
+    U, s, Vh = thin_svd(M)
     nuc, fro2 = jnp.sum(s), jnp.sum(s * s)
     fro = _safe_sqrt(fro2)
     polar = spectral_gradient(jnp.ones_like(s), U, Vh)
@@ -415,7 +415,7 @@ class Nuclear(_Spectral):
         return jnp.sum(s)
 
     def matrix_grad(self, M):
-        U, s, Vh = jnp.linalg.svd(M, full_matrices=False)
+        U, s, Vh = thin_svd(M)
         return spectral_gradient(jnp.ones_like(s), U, Vh)
 
 
