@@ -12,7 +12,8 @@ conquer (gesdd, JAX's CPU default) can fail on a healthy float32 matrix and then
 measured on the end-to-end matrix of a depth-2 Adam run with the ratio penalty (100×100,
 singular values 53 … 6e-8), where the NaN gradient ended the trial as "diverged" at step
 26433 of 50000. :func:`thin_svd` redoes such a matrix with the QR algorithm (gesvd, ≈ 1.6×
-slower, only when needed).
+slower, only when needed); the check costs ≈ 2–3% of a 100×100 SVD's CPU time (2.04–2.08 ms
+without, 2.10–2.12 ms with, best of 8 × 200 calls, one core).
 """
 
 from __future__ import annotations
