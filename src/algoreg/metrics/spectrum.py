@@ -8,12 +8,8 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-
-def singular_values(W: jax.Array) -> jax.Array:
-    """Singular values in decreasing order (batched over leading axes)."""
-    from ..penalties.svd import singular_values as robust  # differentiable, gesdd-safe
-
-    return robust(jnp.asarray(W))
+# singular values in decreasing order, batched, differentiable and safe from gesdd's failures
+from ..penalties.svd import singular_values
 
 
 def effective_rank_of(s: jax.Array) -> jax.Array:
