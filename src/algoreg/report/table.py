@@ -37,9 +37,9 @@ def method_label(config: dict[str, Any], *, with_lam: bool = True) -> str:
         label += f" + {pen['kind']}" + (f" λ={pen['lam']:g}" if with_lam else "")
         # a gradient other than the exact SVD's is a different method: say which
         method = pen.get("method", "svd")
-        how = [] if method == "svd" else [method]
         if method == "subspace":
-            how = [f"subspace r{pen.get('rank', 16)}"]
+            method += f" r{pen.get('rank', 16)}"
+        how = [] if method == "svd" else [method]
         if pen.get("refresh_every", 1) > 1:
             how.append(f"SVD every {pen['refresh_every']}")
         label += f" ({', '.join(how)})" if how else ""

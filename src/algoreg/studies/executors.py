@@ -176,12 +176,12 @@ def warn_oversized(batches: list[list[Trial]], budget: float | None) -> None:
     """Warn, before anything runs, about trials estimated to need more memory than is free."""
     if budget is None:
         return
-    big = [b for b in batches if batch_memory(b) > budget]
+    big = [(need, b) for b in batches if (need := batch_memory(b)) > budget]
     if big:
-        need = max(batch_memory(b) for b in big)
+        need, first = max(big, key=lambda nb: nb[0])[0], big[0][1][0]
         warnings.warn(
             f"{len(big)} batch(es) of this study are estimated to need up to {need / 1e9:.1f} GB "
-            f"(e.g. trial {big[0][0].trial_id}: {_describe(big[0][0].config)}), more than the "
+            f"(e.g. trial {first.trial_id}: {_describe(first.config)}), more than the "
             f"{budget / 1e9:.1f} GB available now; each runs with no other batch beside it and "
             "may still run out of memory",
             MemoryWarning,
