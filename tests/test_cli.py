@@ -202,6 +202,11 @@ def test_report_writes_markdown_with_claim_table_and_figure(tmp_path):
     assert "**We measured:** lowest mean test error: at 50 observations depth" in page
     assert "| depth 1 adam | 50 |" in page and "| depth 2 adam | 50 |" in page
     assert "![cli-tiny](figures/cli-tiny.png)" in page
+    # a claim that is the project's own is introduced as such
+    study.write_text(study.read_text() + '[report]\nclaim_label = "Assumption under test"\n')
+    assert algoreg("run", study, "--out", tmp_path / "own", "--jobs", "1").returncode == 0
+    assert algoreg("report", tmp_path / "own", "--out", md).returncode == 0
+    assert "**Assumption under test:** depth helps" in md.read_text()
     # the trials' summed wall time, from the store (two trials, each well under a minute)
     summed = re.search(r"trial time summed over trials: ([0-9.]+) s;", page)
     assert summed and 0 < float(summed.group(1)) < 120

@@ -113,6 +113,7 @@ def test_overrides():
         (("[grid]", '[report]\nplot = "bars"\n[grid]'), r"report.plot: unknown plot 'bars'"),
         (("[grid]", "[report]\nhue = 3\n[grid]"), r"report.hue: hue must be a column name"),
         (("[grid]", "[report]\nby = []\n[grid]"), r"report.by: by must be a non-empty list"),
+        (("[grid]", '[report]\nclaim_label = ""\n[grid]'), r"report.claim_label: .*non-empty"),
         (("[grid]", "[report]\nxx = 1\n[grid]"), r"report.xx: unknown key.*did you mean 'x'"),
         (("log_every = 50", 'reference = "nuclear"'), r"train.reference: .*nuclear_norm"),
     ],

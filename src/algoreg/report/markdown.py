@@ -44,7 +44,8 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
         "",
     ]
     if study.get("claim"):
-        out += [f"**Paper says:** {study['claim']}", ""]
+        label = study.get("report", {}).get("claim_label", "Paper says")
+        out += [f"**{label}:** {study['claim']}", ""]
     if not rows:
         return "\n".join([*out, "No finished trials.", ""])
     out += [

@@ -59,6 +59,8 @@ TOP_KEYS = (
 #                     gradient-flow agreement when the trials log sv_flow_rate)
 #   by: the table's grouping columns; metrics: the metrics the table summarizes;
 #   criterion: the validation metric that chooses λ / learning rate (with a validation split).
+#   claim_label: how the report introduces ``claim`` ("Paper says", or e.g. "Assumption under
+#          test" when the claim is this project's own, not the literature's).
 REPORT_DEFAULTS: dict[str, Any] = {
     "plot": "summary",
     "x": "problem.n_obs",
@@ -68,6 +70,7 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "metrics": None,
     "logx": None,
     "criterion": "val_error",
+    "claim_label": "Paper says",
 }
 REPORT_PLOTS = ("summary", "history", "spectrum")
 
@@ -371,6 +374,8 @@ def _report_spec(table: Any, err) -> dict[str, Any]:
             )
         if key in ("x", "y", "hue", "criterion") and not isinstance(value, str):
             raise err(dotted, f"{key} must be a column name (a string), got {value!r}")
+        if key == "claim_label" and (not isinstance(value, str) or not value.strip()):
+            raise err(dotted, f"claim_label must be a non-empty string, got {value!r}")
         if key in ("by", "metrics") and (
             not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)
         ):
