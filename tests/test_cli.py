@@ -215,6 +215,21 @@ def test_report_writes_markdown_with_claim_table_and_figure(tmp_path):
     assert r.returncode == 2 and "no study results here" in r.stderr
 
 
+def test_report_marks_a_study_with_unfinished_trials_as_partial(tmp_path):
+    study = write(tmp_path, seeds=1, extra='[grid]\n"model.depth" = [1, 2]\n')
+    out, md = tmp_path / "out", tmp_path / "results.md"
+    assert algoreg("run", study, "--out", out, "--jobs", "1").returncode == 0
+    with sqlite3.connect(out / "results.sqlite") as db:  # as if interrupted before the last
+        db.execute("DELETE FROM trials WHERE trial_id = (SELECT MAX(trial_id) FROM trials)")
+    assert algoreg("report", out, "--out", md).returncode == 0
+    page = md.read_text()
+    assert "Trials: 1 (" in page and "**Partial:** 1 of the study's 2 trials" in page
+    assert algoreg("run", study, "--out", out, "--jobs", "1").returncode == 0  # resumes
+    assert algoreg("report", out, "--out", md).returncode == 0
+    page = md.read_text()
+    assert "Trials: 2 (" in page and "Partial" not in page
+
+
 def test_reproduce_razin2020_history_report(tmp_path):
     """The unobserved entry grows while the loss falls (Razin & Cohen 2020), and the preset
     writes its table and history figure."""

@@ -31,6 +31,7 @@ class StudyReport:
     measured: str
     history: History
     tuned: bool  # λ / learning rate chosen by validation error: one row per chosen setting
+    planned: int = 0  # trials the study holds; more than len(rows) while some have not run
 
 
 def _spec(meta: dict[str, Any]) -> dict[str, Any]:
@@ -46,17 +47,23 @@ def load_report(directory: str | Path) -> StudyReport:
     directory = Path(directory)
     with Store(directory, create=False) as store:
         meta = store.meta("study") or {}
-        trials = store.trials(store.meta("trial_ids", []))
+        ids = store.meta("trial_ids", [])
+        trials = store.trials(ids)
 
     def history(trial_id: str) -> dict[str, np.ndarray]:  # only history/spectrum plots read it
         with Store(directory, create=False) as store:
             return store.history(trial_id)
 
-    return build_report(meta.get("name", directory.name), meta, result_rows(trials), history)
+    name = meta.get("name", directory.name)
+    return build_report(name, meta, result_rows(trials), history, planned=len(ids))
 
 
 def build_report(
-    name: str, meta: dict[str, Any], rows: list[dict[str, Any]], history: History
+    name: str,
+    meta: dict[str, Any],
+    rows: list[dict[str, Any]],
+    history: History,
+    planned: int = 0,
 ) -> StudyReport:
     spec = _spec(meta)
     if spec["plot"] == "spectrum":
@@ -69,7 +76,10 @@ def build_report(
     table, columns, note, group = _table(rows, spec)
     measured = _measured(table, spec, group)
     tuned = group == "method_family"
-    return StudyReport(name, meta, spec, rows, table, columns, note, measured, history, tuned)
+    planned = max(planned, len(rows))
+    return StudyReport(
+        name, meta, spec, rows, table, columns, note, measured, history, tuned, planned
+    )
 
 
 def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):

@@ -43,6 +43,13 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
         f" trial time summed over trials: {spent}; store: `{directory}`.",
         "",
     ]
+    if report.planned > len(rows):
+        out += [
+            f"**Partial:** {report.planned - len(rows)} of the study's {report.planned} trials"
+            " have not run yet, so the table and figure below cover only the finished ones;"
+            " rerunning the study's command resumes it.",
+            "",
+        ]
     if study.get("claim"):
         label = study.get("report", {}).get("claim_label", "Paper says")
         out += [f"**{label}:** {study['claim']}", ""]
