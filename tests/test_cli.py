@@ -190,7 +190,9 @@ def test_reproduce_list():
 
 
 def test_report_writes_markdown_with_claim_table_and_figure(tmp_path):
-    study = write(tmp_path, extra='[grid]\n"model.depth" = [1, 2]\n')
+    check = '[[report.checks]]\nsays = "depth 2 beats depth 1"\nrows = ["depth 2 adam"]\n'
+    check += 'than = "depth 1 adam"\nat_most = 1.0\n'
+    study = write(tmp_path, extra='[grid]\n"model.depth" = [1, 2]\n' + check)
     study.write_text('claim = "depth helps"\n' + study.read_text())
     out = tmp_path / "out"
     assert algoreg("run", study, "--out", out, "--jobs", "1").returncode == 0
@@ -202,8 +204,12 @@ def test_report_writes_markdown_with_claim_table_and_figure(tmp_path):
     assert "**We measured:** lowest mean test error: at 50 observations depth" in page
     assert "| depth 1 adam | 50 |" in page and "| depth 2 adam | 50 |" in page
     assert "![cli-tiny](figures/cli-tiny.png)" in page
+    verdict = re.search(r"- (agrees|disagrees): depth 2 beats depth 1 \(depth 2 adam ", page)
+    assert "**Checked against the claim:**" in page and verdict
     # a claim that is the project's own is introduced as such
-    study.write_text(study.read_text() + '[report]\nclaim_label = "Assumption under test"\n')
+    own = '[grid]\n"model.depth" = [1, 2]\n[report]\nclaim_label = "Assumption under test"\n'
+    study = write(tmp_path, extra=own)
+    study.write_text('claim = "depth helps"\n' + study.read_text())
     assert algoreg("run", study, "--out", tmp_path / "own", "--jobs", "1").returncode == 0
     assert algoreg("report", tmp_path / "own", "--out", md).returncode == 0
     assert "**Assumption under test:** depth helps" in md.read_text()

@@ -3,6 +3,7 @@ import math
 import pytest
 
 from algoreg.report import format_rows, select_best, summarize
+from algoreg.report.checks import evaluate
 
 
 def rows():
@@ -64,3 +65,43 @@ def test_method_label_names_an_approximate_penalty_gradient():
     assert method_label(config(method="subspace", rank=32)).endswith("(subspace r32)")
     assert method_label(config(method="gram"), with_lam=False) == "depth 1 adam + ratio (gram)"
     assert method_label(config(refresh_every=20)).endswith("λ=0.001 (SVD every 20)")
+
+
+def _check_table():
+    """Two methods at two x values, as a report table (means of test_error and mse)."""
+    return [
+        {"method": "deep", "problem.n_obs": 2000, "test_error_mean": 0.01, "mse_mean": 1e-4},
+        {"method": "convex", "problem.n_obs": 2000, "test_error_mean": 0.5, "mse_mean": 0.05},
+        {"method": "deep", "problem.n_obs": 5000, "test_error_mean": 0.002, "mse_mean": 1e-6},
+        {"method": "convex", "problem.n_obs": 5000, "test_error_mean": 1e-6, "mse_mean": 1e-12},
+    ]
+
+
+SPEC = {"x": "problem.n_obs", "y": "test_error"}
+
+
+def test_checks_compare_rows_with_a_reference_row_at_chosen_x():
+    table = _check_table()
+    at_2000 = {"says": "s", "rows": ["deep"], "than": "convex", "at_most": 0.1, "at": [2000]}
+    result = evaluate(at_2000, table, "method", SPEC)
+    assert result.verdict == "agrees"
+    assert result.comparisons == ("deep 0.01 vs convex 0.5, ×0.02 at 2000 observations ✓",)
+    everywhere = {k: v for k, v in at_2000.items() if k != "at"}  # deep loses at 5000
+    assert evaluate(everywhere, table, "method", SPEC).verdict == "partly"
+    at_5000 = {**at_2000, "at": [5000]}
+    assert evaluate(at_5000, table, "method", SPEC).verdict == "disagrees"
+    # at_least and at_most together: a band; metric other than the report's y
+    band = {**at_2000, "at_least": 0.5, "at_most": 2.0, "metric": "mse"}
+    assert evaluate(band, table, "method", SPEC).verdict == "disagrees"  # ×0.002 is outside
+
+
+def test_checks_with_absolute_bounds_and_missing_rows():
+    table = _check_table()
+    recovered = {"says": "s", "rows": ["deep", "convex", "absent"], "at_most": 0.01, "at": [5000]}
+    result = evaluate(recovered, table, "method", SPEC)
+    assert result.verdict == "agrees" and len(result.comparisons) == 2  # "absent" is skipped
+    grows = {"says": "s", "rows": ["deep"], "at_least": 0.05}
+    assert evaluate(grows, table, "method", SPEC).verdict == "disagrees"
+    unknown = {"says": "s", "rows": ["absent"], "than": "convex", "at_most": 1.0}
+    assert evaluate(unknown, table, "method", SPEC).verdict == "not measured"
+    assert evaluate(recovered, [], "method", SPEC).line() == "not measured: s"

@@ -114,6 +114,18 @@ def test_overrides():
         (("[grid]", "[report]\nhue = 3\n[grid]"), r"report.hue: hue must be a column name"),
         (("[grid]", "[report]\nby = []\n[grid]"), r"report.by: by must be a non-empty list"),
         (("[grid]", '[report]\nclaim_label = ""\n[grid]'), r"report.claim_label: .*non-empty"),
+        (
+            ("[grid]", '[[report.checks]]\nsays = "x"\nrows = []\n[grid]'),
+            r"report.checks: check 1: rows must be a non-empty list",
+        ),
+        (
+            ("[grid]", '[[report.checks]]\nsays = "x"\nrows = ["a"]\n[grid]'),
+            r"report.checks: check 1: give at_most or at_least",
+        ),
+        (
+            ("[grid]", '[[report.checks]]\nsays = "x"\nrows = ["a"]\nat_mots = 1\n[grid]'),
+            r"report.checks: check 1: unknown key 'at_mots'",
+        ),
         (("[grid]", "[report]\nxx = 1\n[grid]"), r"report.xx: unknown key.*did you mean 'x'"),
         (("log_every = 50", 'reference = "nuclear"'), r"train.reference: .*nuclear_norm"),
     ],

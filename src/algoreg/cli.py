@@ -295,6 +295,8 @@ def cmd_reproduce(args) -> int:
         (out / "summary.csv").write_text(format_rows(report.table, "csv", report.columns))
         print(report.note)
         print(format_rows(report.table, columns=report.columns))
+        for check in report.checks:
+            print(f"check: {check.line()}")
         paths = write_figure(report, out / "figure")
         print("wrote " + ", ".join(map(str, [out / "summary.csv", *paths])))
     return code

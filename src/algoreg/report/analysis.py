@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .checks import CheckResult, evaluate
 from .plot import plot_histories, plot_spectra, plot_summary
 from .table import TUNED, result_rows, select_best, sort_key, summarize
 
@@ -32,6 +33,7 @@ class StudyReport:
     history: History
     tuned: bool  # λ / learning rate chosen by validation error: one row per chosen setting
     planned: int = 0  # trials the study holds; more than len(rows) while some have not run
+    checks: tuple[CheckResult, ...] = ()  # the claim's [[report.checks]], evaluated
 
 
 def _spec(meta: dict[str, Any]) -> dict[str, Any]:
@@ -77,8 +79,9 @@ def build_report(
     measured = _measured(table, spec, group)
     tuned = group == "method_family"
     planned = max(planned, len(rows))
+    checks = tuple(evaluate(c, table, group, spec) for c in spec["checks"] or ())
     return StudyReport(
-        name, meta, spec, rows, table, columns, note, measured, history, tuned, planned
+        name, meta, spec, rows, table, columns, note, measured, history, tuned, planned, checks
     )
 
 

@@ -55,9 +55,11 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
         out += [f"**{label}:** {study['claim']}", ""]
     if not rows:
         return "\n".join([*out, "No finished trials.", ""])
+    out += [f"**We measured:** {report.measured}", ""]
+    if report.checks:
+        out += ["**Checked against the claim:**", ""]
+        out += [f"- {c.line()}" for c in report.checks] + [""]
     out += [
-        f"**We measured:** {report.measured}",
-        "",
         report.note,
         "",
         _markdown_table(report.table, report.columns),

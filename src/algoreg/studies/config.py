@@ -61,6 +61,7 @@ TOP_KEYS = (
 #   criterion: the validation metric that chooses λ / learning rate (with a validation split).
 #   claim_label: how the report introduces ``claim`` ("Paper says", or e.g. "Assumption under
 #          test" when the claim is this project's own, not the literature's).
+#   checks: [[report.checks]] tables that test the claim on the table (algoreg.report.checks).
 REPORT_DEFAULTS: dict[str, Any] = {
     "plot": "summary",
     "x": "problem.n_obs",
@@ -71,6 +72,7 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "logx": None,
     "criterion": "val_error",
     "claim_label": "Paper says",
+    "checks": [],
 }
 REPORT_PLOTS = ("summary", "history", "spectrum")
 
@@ -376,6 +378,14 @@ def _report_spec(table: Any, err) -> dict[str, Any]:
             raise err(dotted, f"{key} must be a column name (a string), got {value!r}")
         if key == "claim_label" and (not isinstance(value, str) or not value.strip()):
             raise err(dotted, f"claim_label must be a non-empty string, got {value!r}")
+        if key == "checks":
+            from ..report.checks import check_problem
+
+            if not isinstance(value, list):
+                raise err(dotted, f"checks must be [[report.checks]] tables, got {value!r}")
+            for i, check in enumerate(value):
+                if problem := check_problem(check):
+                    raise err(dotted, f"check {i + 1}: {problem}")
         if key in ("by", "metrics") and (
             not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)
         ):

@@ -1,0 +1,118 @@
+"""Claim checks: a study's ``[[report.checks]]`` turn its claim into comparisons on its table,
+so the generated page says in words whether our numbers agree with the paper.
+
+A check names table rows by their method label (``rows``; labels not in the table are
+skipped, so one check can name the quick and the full form of a method) and bounds each row's
+mean ``metric`` (default: the report's ``y``) at each value of the report's x in ``at``
+(default: every value measured):
+
+- with a reference row ``than``: ``at_most = r`` holds where mean(row) ≤ r · mean(than), and
+  ``at_least = r`` where mean(row) ≥ r · mean(than);
+- without one, the bounds are absolute: mean(row) ≤ r, mean(row) ≥ r.
+
+The verdict is *agrees* when every comparison holds, *disagrees* when none does, *partly*
+otherwise, and *not measured* when no row and reference were found at any ``at`` (for a
+study still running, or a quick run at other sizes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .table import sort_key
+
+CHECK_KEYS = ("says", "rows", "than", "at_most", "at_least", "at", "metric")
+
+
+def check_problem(check: Any) -> str | None:
+    """What is wrong with one ``[[report.checks]]`` entry, or None when it is valid."""
+    if not isinstance(check, dict):
+        return f"must be a table, got {check!r}"
+    unknown = [k for k in check if k not in CHECK_KEYS]
+    if unknown:
+        return f"unknown key {unknown[0]!r}; allowed: {', '.join(CHECK_KEYS)}"
+    if not isinstance(check.get("says"), str) or not check["says"].strip():
+        return "says must be a non-empty string: the claim this check tests, in words"
+    rows = check.get("rows")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, str) for r in rows):
+        return f"rows must be a non-empty list of method labels, got {rows!r}"
+    if "than" in check and not isinstance(check["than"], str):
+        return f"than must be a method label (a string), got {check['than']!r}"
+    bounds = [k for k in ("at_most", "at_least") if k in check]
+    if not bounds:
+        return "give at_most or at_least (or both)"
+    for k in bounds:
+        v = check[k]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            return f"{k} must be a finite number, got {v!r}"
+        if "than" in check and v <= 0:
+            return f"{k} is a factor of the reference row's mean: it must be > 0, got {v!r}"
+    at = check.get("at")
+    if at is not None and (not isinstance(at, list) or not at):
+        return f"at must be a non-empty list of x values, got {at!r}"
+    if "metric" in check and not isinstance(check["metric"], str):
+        return f"metric must be a column name (a string), got {check['metric']!r}"
+    return None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's verdict and its comparisons, each already in words."""
+
+    says: str
+    verdict: str  # agrees | disagrees | partly | not measured
+    comparisons: tuple[str, ...]
+
+    def line(self) -> str:
+        details = "; ".join(self.comparisons)
+        return f"{self.verdict}: {self.says}" + (f" ({details})" if details else "")
+
+
+def evaluate(
+    check: dict[str, Any], table: Sequence[dict[str, Any]], group: str, spec: dict[str, Any]
+) -> CheckResult:
+    """Evaluate one check on a report table whose rows are labelled by ``group``."""
+    x, metric = spec["x"], check.get("metric", spec["y"])
+    column = f"{metric}_mean"
+    has_x = bool(table) and x in table[0]
+    xs = (check.get("at") or sorted({r[x] for r in table}, key=sort_key)) if has_x else [None]
+
+    def mean(label: str, value: Any) -> float:
+        for r in table:
+            if r.get(group) == label and (not has_x or r[x] == value):
+                v = r.get(column, math.nan)
+                return float(v) if isinstance(v, int | float) else math.nan
+        return math.nan
+
+    def where(value: Any) -> str:
+        if not has_x:
+            return ""
+        return f" at {value} observations" if x == "problem.n_obs" else f" at {x} = {value}"
+
+    held, words = [], []
+    for value in xs:
+        ref = mean(check["than"], value) if "than" in check else 1.0
+        for label in check["rows"]:
+            m = mean(label, value)
+            if math.isnan(m) or math.isnan(ref) or ("than" in check and ref == 0):
+                continue
+            ok = ("at_most" not in check or m <= check["at_most"] * ref) and (
+                "at_least" not in check or m >= check["at_least"] * ref
+            )
+            held.append(ok)
+            if "than" in check:
+                text = f"{label} {m:.3g} vs {check['than']} {ref:.3g}, ×{m / ref:.3g}"
+            else:
+                text = f"{label} {m:.3g}"
+            words.append(f"{text}{where(value)} {'✓' if ok else '✗'}")
+    if not held:
+        verdict = "not measured"
+    else:
+        verdict = "agrees" if all(held) else "disagrees" if not any(held) else "partly"
+    return CheckResult(check["says"], verdict, tuple(words))
+
+
+__all__ = ["CHECK_KEYS", "CheckResult", "check_problem", "evaluate"]
