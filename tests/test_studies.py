@@ -384,3 +384,24 @@ def test_early_stopping_metrics_read_the_best_validation_point():
         "es_val_error": 0.8,
         "es_rmse": 0.97,
     }
+
+
+def test_a_ratings_study_names_the_same_trials_from_any_working_directory(tmp_path, monkeypatch):
+    """The data folder is part of a trial's config: spelled relative or absolute, from any
+    working directory, it must give the same trial ids (else a finished store reruns)."""
+    data = tmp_path / "data" / "ml-100k"
+    data.mkdir(parents=True)
+    (data / "u.data").write_text("")  # resolving a config checks the folder, reads nothing
+    text = TINY.replace('kind = "completion"\nshape = [10, 10]\nrank = 1\nn_obs = 50', "")
+    text = text.replace("[grid]\n\"problem.n_obs\" = [40, 60]\n", "")
+    text = text.replace("[problem]", '[problem]\nkind = "ratings"\npath = "PATH"')
+
+    def ids(path: str) -> list[str]:
+        return [t.trial_id for t in expand(load_study(text=text.replace("PATH", path)))]
+
+    absolute = ids(str(data))
+    monkeypatch.chdir(tmp_path)
+    assert ids("data/ml-100k") == absolute
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert ids("../data/ml-100k") == absolute

@@ -374,8 +374,9 @@ def check_ratings(
     ``path`` must be a folder holding ``u.data``; ``split`` is ``u1``…``u5``, ``ua``, ``ub``
     (canonical files), ``random`` (``test_fraction`` held out, default 0.2) or ``arora``
     (``n_train`` random training ratings, test on the rest). Parameters a split does not use
-    must be left out; they are normalized to None so they do not split trial identities.
-    ``validation`` holds out that fraction of the training ratings (seeded by ``seed``) as a
+    must be left out; they are normalized to None so they do not split trial identities, and
+    ``path`` to the absolute folder, so a relative path names the same trials from any
+    working directory. ``validation`` holds out that fraction of the training ratings (seeded by ``seed``) as a
     validation set.
     """
     from ..datasets.movielens import ML100K_SHAPE, check_path, check_split
@@ -387,7 +388,7 @@ def check_ratings(
     split, test_fraction, n_train = check_split(split, test_fraction, n_train)
     center = check_bool("center", center)
     return {
-        "path": str(folder),
+        "path": str(folder.resolve()),
         "split": split,
         "test_fraction": test_fraction,
         "n_train": n_train,
