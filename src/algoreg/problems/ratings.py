@@ -376,8 +376,8 @@ def check_ratings(
     (``n_train`` random training ratings, test on the rest). Parameters a split does not use
     must be left out; they are normalized to None so they do not split trial identities, and
     ``path`` to the absolute folder, so a relative path names the same trials from any
-    working directory. ``validation`` holds out that fraction of the training ratings (seeded by ``seed``) as a
-    validation set.
+    working directory. ``validation`` holds out that fraction of the training ratings (seeded
+    by ``seed``) as a validation set.
     """
     from ..datasets.movielens import ML100K_SHAPE, check_path, check_split
 
