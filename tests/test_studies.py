@@ -393,7 +393,7 @@ def test_a_ratings_study_names_the_same_trials_from_any_working_directory(tmp_pa
     data.mkdir(parents=True)
     (data / "u.data").write_text("")  # resolving a config checks the folder, reads nothing
     text = TINY.replace('kind = "completion"\nshape = [10, 10]\nrank = 1\nn_obs = 50', "")
-    text = text.replace("[grid]\n\"problem.n_obs\" = [40, 60]\n", "")
+    text = text.replace('[grid]\n"problem.n_obs" = [40, 60]\n', "")
     text = text.replace("[problem]", '[problem]\nkind = "ratings"\npath = "PATH"')
 
     def ids(path: str) -> list[str]:
