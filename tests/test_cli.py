@@ -222,7 +222,9 @@ def test_report_writes_markdown_with_claim_table_and_figure(tmp_path):
 
 
 def test_report_marks_a_study_with_unfinished_trials_as_partial(tmp_path):
-    study = write(tmp_path, seeds=1, extra='[grid]\n"model.depth" = [1, 2]\n')
+    check = '[[report.checks]]\nsays = "small"\nrows = ["depth 1 adam", "depth 2 adam"]\n'
+    check += "at_most = 10.0\n"
+    study = write(tmp_path, seeds=1, extra='[grid]\n"model.depth" = [1, 2]\n' + check)
     out, md = tmp_path / "out", tmp_path / "results.md"
     assert algoreg("run", study, "--out", out, "--jobs", "1").returncode == 0
     with sqlite3.connect(out / "results.sqlite") as db:  # as if interrupted before the last
@@ -230,10 +232,11 @@ def test_report_marks_a_study_with_unfinished_trials_as_partial(tmp_path):
     assert algoreg("report", out, "--out", md).returncode == 0
     page = md.read_text()
     assert "Trials: 1 (" in page and "**Partial:** 1 of the study's 2 trials" in page
+    assert "**Checked against the claim (on the finished trials only):**" in page
     assert algoreg("run", study, "--out", out, "--jobs", "1").returncode == 0  # resumes
     assert algoreg("report", out, "--out", md).returncode == 0
     page = md.read_text()
-    assert "Trials: 2 (" in page and "Partial" not in page
+    assert "Trials: 2 (" in page and "Partial" not in page and "finished trials only" not in page
 
 
 def test_reproduce_razin2020_history_report(tmp_path):

@@ -57,7 +57,8 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
         return "\n".join([*out, "No finished trials.", ""])
     out += [f"**We measured:** {report.measured}", ""]
     if report.checks:
-        out += ["**Checked against the claim:**", ""]
+        partial = " (on the finished trials only)" if report.planned > len(rows) else ""
+        out += [f"**Checked against the claim{partial}:**", ""]
         out += [f"- {c.line()}" for c in report.checks] + [""]
     out += [
         report.note,
