@@ -79,7 +79,7 @@ def build_report(
     measured = _measured(table, spec, group)
     tuned = group == "method_family"
     planned = max(planned, len(rows))
-    checks = tuple(evaluate(c, table, group, spec) for c in spec.get("checks") or ())
+    checks = tuple(evaluate(c, table, group, spec) for c in spec["checks"])
     return StudyReport(
         name, meta, spec, rows, table, columns, note, measured, history, tuned, planned, checks
     )

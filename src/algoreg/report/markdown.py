@@ -43,7 +43,8 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
         f" trial time summed over trials: {spent}; store: `{directory}`.",
         "",
     ]
-    if report.planned > len(rows):
+    partial = report.planned > len(rows)
+    if partial:
         out += [
             f"**Partial:** {report.planned - len(rows)} of the study's {report.planned} trials"
             " have not run yet, so the table and figure below cover only the finished ones;"
@@ -51,14 +52,13 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
             "",
         ]
     if study.get("claim"):
-        label = study.get("report", {}).get("claim_label", "Paper says")
-        out += [f"**{label}:** {study['claim']}", ""]
+        out += [f"**{report.spec['claim_label']}:** {study['claim']}", ""]
     if not rows:
         return "\n".join([*out, "No finished trials.", ""])
     out += [f"**We measured:** {report.measured}", ""]
     if report.checks:
-        partial = " (on the finished trials only)" if report.planned > len(rows) else ""
-        out += [f"**Checked against the claim{partial}:**", ""]
+        scope = " (on the finished trials only)" if partial else ""
+        out += [f"**Checked against the claim{scope}:**", ""]
         out += [f"- {c.line()}" for c in report.checks] + [""]
     out += [
         report.note,

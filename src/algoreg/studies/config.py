@@ -72,7 +72,7 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "logx": None,
     "criterion": "val_error",
     "claim_label": "Paper says",
-    "checks": [],
+    "checks": (),
 }
 REPORT_PLOTS = ("summary", "history", "spectrum")
 

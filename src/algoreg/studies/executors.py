@@ -178,7 +178,7 @@ def warn_oversized(batches: list[list[Trial]], budget: float | None) -> None:
         return
     big = [(need, b) for b in batches if (need := batch_memory(b)) > budget]
     if big:
-        need, first = max(big, key=lambda nb: nb[0])[0], big[0][1][0]
+        need, first = max(n for n, _ in big), big[0][1][0]
         warnings.warn(
             f"{len(big)} batch(es) of this study are estimated to need up to {need / 1e9:.1f} GB "
             f"(e.g. trial {first.trial_id}: {_describe(first.config)}), more than the "
