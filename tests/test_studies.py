@@ -78,6 +78,83 @@ model = [{kind = "factorization", depth = 1}, {kind = "factorization", depth = 4
     assert depths == {1, 4}
 
 
+WHERE = """
+[[zip]]
+"optimizer.kind" = ["adam", "gd"]
+"optimizer.learning_rate" = [1e-2, 5.0]
+
+[[zip]]
+penalty = [{kind = "none"}, {kind = "ratio", lam = 1e-3, method = "subspace", rank = 4}]
+"""
+
+
+def test_where_rules_change_only_the_points_they_match():
+    plain = {t.trial_id: t for t in expand(load_study(text=TINY + WHERE))}
+    rule = """
+[[where]]
+match = { "optimizer.kind" = "gd", "penalty.kind" = "ratio" }
+set = { "penalty.method" = "svd" }
+"""
+    study = load_study(text=TINY + WHERE + rule)
+    trials = expand(study)
+    assert len(trials) == len(plain) == 16
+    changed = [t for t in trials if t.trial_id not in plain]
+    assert len(changed) == 4  # gd + ratio: 2 n_obs × 2 seeds
+    for t in trials:
+        gd_ratio = t.config["optimizer"]["kind"] == "gd" and t.config["penalty"]["kind"] == "ratio"
+        assert (t in changed) == gd_ratio
+        if gd_ratio:
+            assert t.config["penalty"]["method"] == "svd" and t.config["penalty"]["lam"] == 1e-3
+    match = {"optimizer.kind": "gd", "penalty.kind": "ratio"}
+    assert study.to_dict()["where"] == [{"match": match, "set": {"penalty.method": "svd"}}]
+
+
+def test_where_rules_match_defaults_and_apply_in_order():
+    rules = """
+[[where]]
+match = { "optimizer.b1" = 0.9 }  # Adam's default, not written in the file
+set = { "optimizer.learning_rate" = 0.5 }
+
+[[where]]
+match = { "optimizer.learning_rate" = 0.5 }  # sees the first rule's change
+set = { model = { depth = 1 } }
+"""
+    trials = expand(load_study(text=TINY + WHERE + rules))
+    adam = [t for t in trials if t.config["optimizer"]["kind"] == "adam"]
+    gd = [t for t in trials if t.config["optimizer"]["kind"] == "gd"]
+    assert {t.config["optimizer"]["learning_rate"] for t in adam} == {0.5}
+    assert {t.config["model"]["depth"] for t in adam} == {1}
+    # a bare section replaces the whole table: the file's init_scale 1e-2 is gone
+    assert {t.config["model"]["init_scale"] for t in adam} == {1e-3}
+    assert {t.config["model"]["init_scale"] for t in gd} == {1e-2}
+    assert {(t.config["optimizer"]["learning_rate"], t.config["model"]["depth"]) for t in gd} == {
+        (5.0, 2)
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "match"),
+    [
+        (
+            'match = { "optimizer.kind" = "GD" }\nset = { "train.max_steps" = 5 }',
+            r"<string>:\d+: where: rule 1 \(optimizer.kind = 'GD'\) matches none of the study's",
+        ),
+        ('match = { "optimizer.kind" = "gd" }', r"where: rule 1 must be a table with exactly"),
+        ('match = {}\nset = { "train.max_steps" = 5 }', r"rule 1: match must be a non-empty"),
+        ('match = { optimizer = "gd" }\nset = { "train.tol" = 0.1 }', r"match keys are dotted"),
+        ('match = { "optimzer.kind" = "gd" }\nset = { "train.tol" = 0.1 }', r"'optimizer'"),
+        (
+            'match = { "optimizer.kind" = "gd" }\nset = { "train.max_stepz" = 5 }',
+            r"train.max_stepz: unknown key",
+        ),
+        ('match = { "optimizer.kind" = "gd" }\nset = { train = 5 }', r"takes a list of tables"),
+    ],
+)
+def test_bad_where_rules_say_what_is_wrong(rule, match):
+    with pytest.raises(StudyError, match=match):
+        load_study(text=TINY + WHERE + "\n[[where]]\n" + rule + "\n")
+
+
 def test_overrides():
     study = load_study(
         text=TINY,

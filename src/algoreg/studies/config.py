@@ -3,7 +3,8 @@
 A study file has a ``name``, ``seeds = [...]`` or ``n_seeds``, the tables ``[problem]``,
 ``[model]``, ``[penalty]``, ``[optimizer]`` and ``[train]`` (the engine's parameter names), a
 ``[grid]`` table of dotted keys whose value lists expand to the Cartesian product, and optional
-``[[zip]]`` tables whose lists vary together (one axis each). Example::
+``[[zip]]`` tables whose lists vary together (one axis each), and optional ``[[where]]`` rules
+that change the grid points they match (see :class:`Rule`). Example::
 
     name = "depth-vs-samples"
     n_seeds = 3
@@ -49,6 +50,7 @@ TOP_KEYS = (
     "batch_size",
     "grid",
     "zip",
+    "where",
     "quick",
     "report",
 )
@@ -90,6 +92,34 @@ class Axis:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A ``[[where]]`` rule: every grid point whose resolved config has all the ``match``
+    values (dotted ``section.key``, defaults filled in) gets the ``set`` values (dotted keys, or
+    a bare section with a whole table) before it is resolved again. Rules apply in file order,
+    each to the config the earlier ones left; a rule that matches no grid point is an error.
+    How to carve exceptions out of a product, e.g. the exact SVD for plain GD only::
+
+        [[where]]
+        match = { "optimizer.kind" = "gd", "penalty.kind" = "ratio" }
+        set = { "penalty.method" = "svd" }
+    """
+
+    match: tuple[tuple[str, Any], ...]
+    set: tuple[tuple[str, Any], ...]
+
+    def matches(self, config: dict[str, Any]) -> bool:
+        missing = object()
+        for key, value in self.match:
+            section, _, name = key.partition(".")
+            if config.get(section, {}).get(name, missing) != value:
+                return False
+        return True
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return {"match": dict(self.match), "set": dict(self.set)}
+
+
+@dataclass(frozen=True)
 class Study:
     """A validated study: base config per section, grid axes and replicate seeds."""
 
@@ -103,6 +133,7 @@ class Study:
     claim: str = ""  # what the literature says, quoted in generated reports
     batch_size: int | None = None
     report: dict[str, Any] = field(default_factory=lambda: dict(REPORT_DEFAULTS))
+    rules: tuple[Rule, ...] = ()
 
     def size(self) -> int:
         n = len(self.seeds)
@@ -120,6 +151,7 @@ class Study:
                 {"keys": list(a.keys), "values": [list(v) for v in a.values]} for a in self.axes
             ],
             "seeds": list(self.seeds),
+            "where": [rule.to_dict() for rule in self.rules],
             "source": self.source,
             "report": self.report,
         }
@@ -137,6 +169,8 @@ def find_line(text: str, dotted: str) -> int | None:
         header = re.match(r"^\s*\[\[?\s*([\w.\-]+)\s*\]\]?", line)
         if header:
             table = header.group(1)
+            if table == dotted:  # a whole table, e.g. [[where]]
+                return number
             continue
         if quoted.match(line):
             return number
@@ -334,6 +368,7 @@ def from_dict(raw: dict[str, Any], *, source: str = "<dict>", text: str = "") ->
                 raise err(key, "varies in two grid axes; put it in one [grid] key or [[zip]] group")
             seen.add(key if "." in key else f"{section}.*")
 
+    rules = _rules(raw.get("where", []), source, text)
     report = _report_spec(raw.get("report", {}), err)
     study = Study(
         name,
@@ -346,13 +381,45 @@ def from_dict(raw: dict[str, Any], *, source: str = "<dict>", text: str = "") ->
         claim=str(raw.get("claim", "")),
         batch_size=batch_size,
         report=report,
+        rules=rules,
     )
     # validate every grid point now (cheap: no data is generated), so errors come before any run
     from .grid import points
 
-    for point in points(study):
+    used = [False] * len(rules)
+    for point in points(study, used=used):
         resolve_config(point, source=source, text=text)
+    for i, hit in enumerate(used):
+        if not hit:
+            matched = ", ".join(f"{k} = {v!r}" for k, v in rules[i].match)
+            raise err("where", f"rule {i + 1} ({matched}) matches none of the study's grid points")
     return study
+
+
+def _rules(table: Any, source: str, text: str) -> tuple[Rule, ...]:
+    """The validated ``[[where]]`` rules (see :class:`Rule`)."""
+
+    def err(message: str) -> StudyError:
+        return _error(source, text, "where", message)
+
+    if not isinstance(table, list):
+        raise err("where rules are written [[where]] (an array of tables)")
+    rules = []
+    for i, rule in enumerate(table, 1):
+        if not isinstance(rule, dict) or set(rule) != {"match", "set"}:
+            got = sorted(rule) if isinstance(rule, dict) else type(rule).__name__
+            raise err(f"rule {i} must be a table with exactly the keys match and set, got {got}")
+        for part in ("match", "set"):
+            if not isinstance(rule[part], dict) or not rule[part]:
+                raise err(f"rule {i}: {part} must be a non-empty table of dotted keys to values")
+        for key in rule["match"]:
+            if "." not in key:
+                raise err(f"rule {i}: match keys are dotted 'section.key', got {key!r}")
+            _check_axis_key(key, source, text)
+        for key, value in rule["set"].items():
+            _check_axis_key(key, source, text, None if "." in key else [value])
+        rules.append(Rule(tuple(rule["match"].items()), tuple(rule["set"].items())))
+    return tuple(rules)
 
 
 def _report_spec(table: Any, err) -> dict[str, Any]:

@@ -46,17 +46,29 @@ def init_seed(seed: int) -> int:
     return int(np.random.SeedSequence(seed).spawn(4)[3].generate_state(1)[0])
 
 
-def points(study: Study) -> Iterator[dict[str, Any]]:
-    """Raw (unresolved) configs of every grid point × seed, in a deterministic order."""
+def _assign(point: dict[str, Any], key: str, value: Any) -> None:
+    section, _, name = key.partition(".")
+    if name:
+        point[section][name] = value
+    else:  # a whole table replaces the section
+        point[section] = dict(value)
+
+
+def points(study: Study, used: list[bool] | None = None) -> Iterator[dict[str, Any]]:
+    """Raw (unresolved) configs of every grid point × seed, in a deterministic order, with the
+    study's ``[[where]]`` rules applied; ``used[i]`` is set when rule i matched a point."""
     for combo in itertools.product(*(axis.values for axis in study.axes)):
         point = copy.deepcopy(study.base)
         for axis, values in zip(study.axes, combo, strict=True):
             for key, value in zip(axis.keys, values, strict=True):
-                section, _, name = key.partition(".")
-                if name:
-                    point[section][name] = value
-                else:  # a whole table replaces the section
-                    point[section] = dict(value)
+                _assign(point, key, value)
+        for i, rule in enumerate(study.rules):
+            resolved = resolve_config({**point, "seed": 0}, source=study.source, text=study.text)
+            if rule.matches(resolved):
+                for key, value in rule.set:
+                    _assign(point, key, value)
+                if used is not None:
+                    used[i] = True
         for seed in study.seeds:
             yield {**copy.deepcopy(point), "seed": seed}
 
