@@ -105,3 +105,24 @@ def test_checks_with_absolute_bounds_and_missing_rows():
     unknown = {"says": "s", "rows": ["absent"], "than": "convex", "at_most": 1.0}
     assert evaluate(unknown, table, "method", SPEC).verdict == "not measured"
     assert evaluate(recovered, [], "method", SPEC).line() == "not measured: s"
+
+
+def test_trend_checks_read_the_reference_at_another_x_and_numeric_labels_match():
+    table = _check_table()
+    shrinks = {"says": "s", "rows": ["deep"], "than_at": 2000, "at_most": 0.5, "at": [5000]}
+    result = evaluate(shrinks, table, "method", SPEC)
+    assert result.verdict == "agrees"
+    assert result.comparisons == (
+        "deep 0.002 vs deep at 2000 observations 0.01, ×0.2 at 5000 observations ✓",
+    )
+    against = {**shrinks, "than": "convex"}  # deep at 5000 vs convex at 2000: ×0.004
+    assert evaluate(against, table, "method", SPEC).verdict == "agrees"
+    grows = {**shrinks, "rows": ["convex"]}  # convex 1e-6 vs 0.5: shrinks too
+    assert evaluate({**grows, "at_least": 1.0}, table, "method", SPEC).verdict == "disagrees"
+    # a numeric group (the hue problem.n_obs, as in gunasekar2017) is named as printed
+    by_n = [{**r, "n": r.pop("problem.n_obs")} for r in _check_table()]
+    spec = {"x": "method", "y": "test_error"}
+    named = {"says": "s", "rows": ["5000"], "than": "2000", "at_most": 0.5, "at": ["deep"]}
+    assert evaluate(named, by_n, "n", spec).comparisons == (
+        "5000 0.002 vs 2000 0.01, ×0.2 at method = deep ✓",
+    )

@@ -203,6 +203,17 @@ def test_overrides():
             ("[grid]", '[[report.checks]]\nsays = "x"\nrows = ["a"]\nat_mots = 1\n[grid]'),
             r"report.checks: check 1: unknown key 'at_mots'",
         ),
+        (
+            ("[grid]", '[[report.checks]]\nsays = "x"\nrows = ["a"]\nthan_at = [1, 2]\n[grid]'),
+            r"report.checks: check 1: than_at must be one x value",
+        ),
+        (
+            (
+                "[grid]",
+                '[[report.checks]]\nsays = "x"\nrows = ["a"]\nthan_at = 1\nat_most = 0\n[grid]',
+            ),
+            r"report.checks: check 1: at_most is a factor .* > 0",
+        ),
         (("[grid]", "[report]\nxx = 1\n[grid]"), r"report.xx: unknown key.*did you mean 'x'"),
         (("log_every = 50", 'reference = "nuclear"'), r"train.reference: .*nuclear_norm"),
     ],

@@ -8,7 +8,12 @@ mean ``metric`` (default: the report's ``y``) at each value of the report's x in
 
 - with a reference row ``than``: ``at_most = r`` holds where mean(row) ≤ r · mean(than), and
   ``at_least = r`` where mean(row) ≥ r · mean(than);
-- without one, the bounds are absolute: mean(row) ≤ r, mean(row) ≥ r.
+- with ``than_at = x₀`` the reference is read at x₀ instead of at the same x (of ``than``, or
+  else of the row itself): a trend, e.g. "at init 1e-5 at most a tenth of its value at 1e-2";
+- without either, the bounds are absolute: mean(row) ≤ r, mean(row) ≥ r.
+
+Row labels are matched as the table prints them (a numeric group such as ``problem.n_obs``
+is named ``"600"``).
 
 The verdict is *agrees* when every comparison holds, *disagrees* when none does, *partly*
 otherwise, and *not measured* when no row and reference were found at any ``at`` (for a
@@ -24,7 +29,7 @@ from typing import Any
 
 from .table import sort_key
 
-CHECK_KEYS = ("says", "rows", "than", "at_most", "at_least", "at", "metric")
+CHECK_KEYS = ("says", "rows", "than", "than_at", "at_most", "at_least", "at", "metric")
 
 
 def check_problem(check: Any) -> str | None:
@@ -41,6 +46,8 @@ def check_problem(check: Any) -> str | None:
         return f"rows must be a non-empty list of method labels, got {rows!r}"
     if "than" in check and not isinstance(check["than"], str):
         return f"than must be a method label (a string), got {check['than']!r}"
+    if isinstance(check.get("than_at"), list | dict):
+        return f"than_at must be one x value, got {check['than_at']!r}"
     bounds = [k for k in ("at_most", "at_least") if k in check]
     if not bounds:
         return "give at_most or at_least (or both)"
@@ -48,7 +55,7 @@ def check_problem(check: Any) -> str | None:
         v = check[k]
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
             return f"{k} must be a finite number, got {v!r}"
-        if "than" in check and v <= 0:
+        if _relative(check) and v <= 0:
             return f"{k} is a factor of the reference row's mean: it must be > 0, got {v!r}"
     at = check.get("at")
     if at is not None and (not isinstance(at, list) or not at):
@@ -56,6 +63,10 @@ def check_problem(check: Any) -> str | None:
     if "metric" in check and not isinstance(check["metric"], str):
         return f"metric must be a column name (a string), got {check['metric']!r}"
     return None
+
+
+def _relative(check: dict[str, Any]) -> bool:
+    return "than" in check or "than_at" in check
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,7 @@ def evaluate(
 
     def mean(label: str, value: Any) -> float:
         for r in table:
-            if r.get(group) == label and (not has_x or r[x] == value):
+            if str(r.get(group)) == label and (not has_x or r[x] == value):
                 v = r.get(column, math.nan)
                 return float(v) if isinstance(v, int | float) else math.nan
         return math.nan
@@ -92,21 +103,23 @@ def evaluate(
             return ""
         return f" at {value} observations" if x == "problem.n_obs" else f" at {x} = {value}"
 
+    relative = _relative(check)
     held, words = [], []
     for value in xs:
-        ref = mean(check["than"], value) if "than" in check else 1.0
         for label in check["rows"]:
+            ref_label, ref_x = check.get("than", label), check.get("than_at", value)
+            ref = mean(ref_label, ref_x) if relative else 1.0
             m = mean(label, value)
-            if math.isnan(m) or math.isnan(ref) or ("than" in check and ref == 0):
+            if math.isnan(m) or math.isnan(ref) or (relative and ref == 0):
                 continue
             ok = ("at_most" not in check or m <= check["at_most"] * ref) and (
                 "at_least" not in check or m >= check["at_least"] * ref
             )
             held.append(ok)
-            if "than" in check:
-                text = f"{label} {m:.3g} vs {check['than']} {ref:.3g}, ×{m / ref:.3g}"
-            else:
-                text = f"{label} {m:.3g}"
+            text = f"{label} {m:.3g}"
+            if relative:
+                ref_where = where(ref_x) if ref_x != value else ""
+                text += f" vs {ref_label}{ref_where} {ref:.3g}, ×{m / ref:.3g}"
             words.append(f"{text}{where(value)} {'✓' if ok else '✗'}")
     if not held:
         verdict = "not measured"
