@@ -103,7 +103,9 @@ def test_checks_with_absolute_bounds_and_missing_rows():
     grows = {"says": "s", "rows": ["deep"], "at_least": 0.05}
     assert evaluate(grows, table, "method", SPEC).verdict == "disagrees"
     unknown = {"says": "s", "rows": ["absent"], "than": "convex", "at_most": 1.0}
-    assert evaluate(unknown, table, "method", SPEC).verdict == "not measured"
+    result = evaluate(unknown, table, "method", SPEC)
+    assert result.verdict == "not measured"
+    assert result.comparisons == ("no row labelled 'absent'; the table's rows: convex, deep",)
     assert evaluate(recovered, [], "method", SPEC).line() == "not measured: s"
 
 

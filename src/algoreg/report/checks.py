@@ -17,7 +17,8 @@ is named ``"600"``).
 
 The verdict is *agrees* when every comparison holds, *disagrees* when none does, *partly*
 otherwise, and *not measured* when no row and reference were found at any ``at`` (for a
-study still running, or a quick run at other sizes).
+study still running, or a quick run at other sizes; a label the table lacks is named, with
+the labels it has).
 """
 
 from __future__ import annotations
@@ -121,6 +122,11 @@ def evaluate(
                 ref_where = where(ref_x) if ref_x != value else ""
                 text += f" vs {ref_label}{ref_where} {ref:.3g}, ×{m / ref:.3g}"
             words.append(f"{text}{where(value)} {'✓' if ok else '✗'}")
+    if not held and table:
+        labels = sorted({str(r.get(group)) for r in table}, key=sort_key)
+        unknown = [r for r in (*check["rows"], check.get("than")) if r and r not in labels]
+        if unknown:
+            words.append(f"no row labelled {unknown[0]!r}; the table's rows: {', '.join(labels)}")
     if not held:
         verdict = "not measured"
     else:
