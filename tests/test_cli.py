@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from algoreg.cli import main
@@ -285,3 +286,51 @@ def test_report_includes_a_network_experiment_directory(tmp_path):
 def test_bench_rejects_bad_arguments(args, match, capsys):
     assert main(["bench", *args]) == 2
     assert match in capsys.readouterr().err
+
+
+def test_merge_joins_shards_run_apart(tmp_path, capsys):
+    study = write(tmp_path, extra='[grid]\n"model.depth" = [1, 2]\n')
+    full, a, b, merged = (tmp_path / d for d in ("full", "a", "b", "merged"))
+    assert main(["run", str(study), "--out", str(full), "--jobs", "1", "--no-progress"]) == 0
+    for shard, seed in ((a, 0), (b, 1)):  # each shard runs one seed of the same study
+        args = ["run", str(study), "--out", str(shard), "--set", f"seeds=[{seed}]"]
+        assert main([*args, "--jobs", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["merge", str(a), str(b), "--into", str(merged)]) == 0
+    out = capsys.readouterr().out
+    assert f"{a}: 2 trials added, 0 failed ones replaced, 0 already in {merged}" in out
+    assert f"{b}: 2 trials added" in out
+    # the merged store is the whole study: nothing left to run, histories as in one run
+    assert main(["run", str(study), "--out", str(merged), "--jobs", "1", "--no-progress"]) == 0
+    assert "4 trials, 4 already stored, 0 run now" in capsys.readouterr().out
+    from algoreg.studies import Store
+
+    with Store(full) as f, Store(merged) as m:
+        assert {t["trial_id"] for t in f.trials()} == {t["trial_id"] for t in m.trials()}
+        for t in f.trials():
+            mine, theirs = m.history(t["trial_id"]), f.history(t["trial_id"])
+            assert mine.keys() == theirs.keys()
+            for key in theirs:  # bit for bit (NaN where no validation split is logged)
+                np.testing.assert_array_equal(mine[key], theirs[key])
+        tid = f.trials()[0]["trial_id"]
+    # a finished trial replaces a failed one; a kept trial with other metrics is named
+    with sqlite3.connect(merged / "results.sqlite") as db:
+        db.execute("UPDATE trials SET status = 'failed' WHERE trial_id = ?", (tid,))
+        db.execute("UPDATE trials SET metrics = '{\"test_error\": 9}' WHERE trial_id != ?", (tid,))
+    assert main(["merge", str(full), "--into", str(merged)]) == 0
+    captured = capsys.readouterr()
+    assert "0 trials added, 1 failed ones replaced, 3 already in" in captured.out
+    assert "warning: 3 trials of" in captured.err and "other metrics" in captured.err
+    with Store(merged) as m:
+        assert next(t for t in m.trials() if t["trial_id"] == tid)["status"] != "failed"
+
+
+def test_merge_errors_name_the_directory(tmp_path, capsys):
+    assert main(["merge", str(tmp_path / "nope"), "--into", str(tmp_path / "m")]) == 2
+    assert "nope: no study results here" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()  # nothing written
+    from algoreg.studies import Store
+
+    Store(tmp_path / "m").close()
+    assert main(["merge", str(tmp_path / "m"), "--into", str(tmp_path / "m")]) == 2
+    assert "cannot merge a study directory into itself" in capsys.readouterr().err

@@ -5,6 +5,7 @@
     algoreg results DIR [--format table|csv|json]
     algoreg plot DIR [--x problem.n_obs] [--y test_error] [--hue method]
     algoreg export DIR --parquet FILE
+    algoreg merge SRC [SRC ...] --into DIR
     algoreg report DIR [DIR ...] [--out docs/results.md]
     algoreg bench [--quick] [--sizes 100x100 943x1682] [--penalties none svd subspace ...]
     algoreg reproduce NAME [--quick] [--data DIR] [--out DIR] [--jobs N] | --list
@@ -87,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export results to one Parquet file")
     export.add_argument("dir", type=Path)
     export.add_argument("--parquet", type=Path, required=True)
+
+    merge = sub.add_parser(
+        "merge", help="copy finished trials from other study directories (shards run apart)"
+    )
+    merge.add_argument("sources", type=Path, nargs="+")
+    merge.add_argument("--into", type=Path, required=True, help="the study directory to fill")
 
     report = sub.add_parser("report", help="write docs/results.md from study directories")
     report.add_argument("dirs", type=Path, nargs="+")
@@ -256,6 +263,34 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_merge(args) -> int:
+    from contextlib import ExitStack
+
+    from .studies import Store
+
+    into = args.into.resolve()
+    with ExitStack() as stack:
+        sources = []
+        for src in args.sources:  # every source is checked before anything is written
+            if src.resolve() == into:
+                raise ConfigError(f"{src}: cannot merge a study directory into itself")
+            sources.append(stack.enter_context(_store(src)))
+        store = stack.enter_context(Store(into))
+        for src, source in zip(args.sources, sources, strict=True):
+            m = store.merge(source)
+            print(
+                f"{src}: {m.added} trials added, {m.replaced} failed ones replaced, "
+                f"{m.kept} already in {args.into}"
+            )
+            if m.differ:
+                print(
+                    f"algoreg: warning: {len(m.differ)} trials of {src} have other metrics "
+                    f"than the same trials in {args.into} (kept those), e.g. {m.differ[0]}",
+                    file=sys.stderr,
+                )
+    return 0
+
+
 def cmd_report(args) -> int:
     from .report import write_results
 
@@ -339,6 +374,7 @@ COMMANDS = {
     "results": cmd_results,
     "plot": cmd_plot,
     "export": cmd_export,
+    "merge": cmd_merge,
     "reproduce": cmd_reproduce,
     "report": cmd_report,
 }

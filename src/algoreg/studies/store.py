@@ -14,6 +14,7 @@ import datetime as _dt
 import json
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,17 @@ CREATE TABLE IF NOT EXISTS history_vectors (
     PRIMARY KEY (trial_id, name, step)
 ) WITHOUT ROWID;
 """
+
+
+@dataclass
+class MergeSummary:
+    """What :meth:`Store.merge` did: trials ``added``, failed trials ``replaced`` by finished
+    ones, trials ``kept`` (already here), and the kept ones whose stored metrics ``differ``."""
+
+    added: int = 0
+    replaced: int = 0
+    kept: int = 0
+    differ: list[str] = field(default_factory=list)
 
 
 class Store:
@@ -168,6 +180,49 @@ class Store:
         if "step" in result:
             result["step"] = np.asarray(sorted(result["step"]))
         return {k: v if k == "step" else np.asarray(v) for k, v in result.items()}
+
+    def merge(self, other: Store) -> MergeSummary:
+        """Copy ``other``'s trials (with their histories) that this store lacks, in one
+        transaction: how shards of one study, run apart, come together. A trial id names its
+        whole config, so equal ids are the same trial: a finished trial replaces a failed one,
+        and of two finished ones this store's is kept; ``differ`` lists those whose metrics
+        disagree (the engine is deterministic, so a difference means other code or hardware).
+        The study meta is copied only where this store has none."""
+        mine = {
+            tid: (status, json.loads(metrics))
+            for tid, status, metrics in self.db.execute(
+                "SELECT trial_id, status, metrics FROM trials"
+            )
+        }
+        summary = MergeSummary()
+        copy = []
+        for row in other.db.execute("SELECT * FROM trials ORDER BY rowid"):
+            tid, status, metrics = row[0], row[2], json.loads(row[4])
+            if tid not in mine:
+                summary.added += 1
+            elif mine[tid][0] == "failed" and status != "failed":
+                summary.replaced += 1
+            else:
+                summary.kept += 1
+                both_done = "failed" not in (status, mine[tid][0])
+                if both_done and json.dumps(metrics) != json.dumps(mine[tid][1]):
+                    summary.differ.append(tid)
+                continue
+            copy.append(row)
+        with self.db:
+            for row in copy:
+                tid = row[0]
+                self.db.execute("INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?)", row)
+                for table in ("history", "history_vectors"):
+                    self.db.execute(f"DELETE FROM {table} WHERE trial_id = ?", (tid,))
+                    rows = other.db.execute(f"SELECT * FROM {table} WHERE trial_id = ?", (tid,))
+                    self.db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", rows)
+            for key in ("study", "trial_ids"):
+                if self.meta(key) is None and other.meta(key) is not None:
+                    self.db.execute(
+                        "INSERT INTO meta VALUES (?, ?)", (key, json.dumps(other.meta(key)))
+                    )
+        return summary
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM trials GROUP BY status"))
