@@ -313,6 +313,11 @@ def test_merge_joins_shards_run_apart(tmp_path, capsys):
             for key in theirs:  # bit for bit (NaN where no validation split is logged)
                 np.testing.assert_array_equal(mine[key], theirs[key])
         tid = f.trials()[0]["trial_id"]
+    # the same trials found twice are kept quietly (their NaN val_error included)
+    assert main(["merge", str(full), "--into", str(a)]) == 0
+    captured = capsys.readouterr()
+    assert "2 trials added, 0 failed ones replaced, 2 already in" in captured.out
+    assert captured.err == ""
     # a finished trial replaces a failed one; a kept trial with other metrics is named
     with sqlite3.connect(merged / "results.sqlite") as db:
         db.execute("UPDATE trials SET status = 'failed' WHERE trial_id = ?", (tid,))

@@ -1,6 +1,7 @@
 """The results store: one SQLite database per study directory (``results.sqlite``, WAL).
 
-Only the coordinating process writes. Each finished trial is one transaction — its row in
+Only the coordinating process writes (and ``algoreg merge``, which copies whole trials from
+other stores in one transaction). Each finished trial is one transaction — its row in
 ``trials`` (config JSON, status, error, final metrics JSON, steps, wall time, package version)
 and its logged history in the long tables ``history`` (scalars) and ``history_vectors``
 (singular values, stored as float64 bytes) — so a study killed at any moment keeps every
@@ -195,7 +196,7 @@ class Store:
             )
         }
         summary = MergeSummary()
-        copy = []
+        take = []
         for row in other.db.execute("SELECT * FROM trials ORDER BY rowid"):
             tid, status, metrics = row[0], row[2], json.loads(row[4])
             if tid not in mine:
@@ -205,12 +206,15 @@ class Store:
             else:
                 summary.kept += 1
                 both_done = "failed" not in (status, mine[tid][0])
-                if both_done and json.dumps(metrics) != json.dumps(mine[tid][1]):
+                same = json.dumps(metrics, sort_keys=True) == json.dumps(
+                    mine[tid][1], sort_keys=True
+                )
+                if both_done and not same:  # compared as JSON text: NaN equals NaN
                     summary.differ.append(tid)
                 continue
-            copy.append(row)
+            take.append(row)
         with self.db:
-            for row in copy:
+            for row in take:
                 tid = row[0]
                 self.db.execute("INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?)", row)
                 for table in ("history", "history_vectors"):
