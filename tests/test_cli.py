@@ -339,3 +339,18 @@ def test_merge_errors_name_the_directory(tmp_path, capsys):
     Store(tmp_path / "m").close()
     assert main(["merge", str(tmp_path / "m"), "--into", str(tmp_path / "m")]) == 2
     assert "cannot merge a study directory into itself" in capsys.readouterr().err
+
+
+def test_status_counts_the_study_and_names_trials_left_from_an_earlier_grid(tmp_path, capsys):
+    study = write(tmp_path, extra='[grid]\n"model.depth" = [1, 2]\n')
+    out = str(tmp_path / "out")
+    assert main(["run", str(study), "--out", out, "--jobs", "1", "--no-progress"]) == 0
+    smaller = ["run", str(study), "--out", out, "--set", "model.depth=1", "--jobs", "1"]
+    assert main([*smaller, "--no-progress"]) == 0  # the grid shrank: 2 of its 4 trials remain
+    out_text = capsys.readouterr().out
+    assert "2 trials, 2 already stored, 0 run now in" in out_text and "(max_steps 2)" in out_text
+    assert main(["status", out]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "cli-tiny: 2 trials: done 2, failed 0, pending 0 (max_steps 2); "
+        "2 more stored that are not in the study's grid now"
+    )

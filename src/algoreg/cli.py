@@ -195,17 +195,21 @@ def _store(path: Path):
 
 
 def cmd_status(args) -> int:
+    from collections import Counter
+
     with _store(args.dir) as store:
-        counts = store.counts()
-        ids = store.meta("trial_ids", [])
-        finished = store.finished_ids()
+        statuses = store.statuses()
+        ids = store.meta("trial_ids") or list(statuses)
         name = (store.meta("study") or {}).get("name", args.dir.name)
-    pending = len(set(ids) - finished)
+    counts = Counter(statuses[t] for t in ids if t in statuses)
+    others = len(statuses.keys() - set(ids))  # stored by an earlier form of the grid
     done = sum(v for k, v in counts.items() if k != "failed")
     detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(
         f"{name}: {len(ids)} trials: done {done}, failed {counts.get('failed', 0)}, "
-        f"pending {pending}" + (f" ({detail})" if detail else "")
+        f"pending {len(ids) - sum(counts.values())}"
+        + (f" ({detail})" if detail else "")
+        + (f"; {others} more stored that are not in the study's grid now" if others else "")
     )
     return 0
 

@@ -19,6 +19,7 @@ import os
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +110,9 @@ def run_study(
             summary.interrupted = True
         finally:
             bar.close()
-        summary.counts = store.counts()
+        statuses = store.statuses()  # count this study's trials only (a store may hold others)
+        ours = [statuses[t.trial_id] for t in trials if t.trial_id in statuses]
+        summary.counts = dict(Counter(ours))
         summary.seconds = time.perf_counter() - t0
         return summary
     finally:

@@ -228,5 +228,6 @@ class Store:
                     )
         return summary
 
-    def counts(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT status, COUNT(*) FROM trials GROUP BY status"))
+    def statuses(self) -> dict[str, str]:
+        """Every stored trial's status (converged, max_steps, diverged, failed, …) by id."""
+        return dict(self.db.execute("SELECT trial_id, status FROM trials"))
