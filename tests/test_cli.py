@@ -341,7 +341,7 @@ def test_merge_errors_name_the_directory(tmp_path, capsys):
     assert "cannot merge a study directory into itself" in capsys.readouterr().err
 
 
-def test_status_counts_the_study_and_names_trials_left_from_an_earlier_grid(tmp_path, capsys):
+def test_status_and_results_show_the_study_and_name_trials_from_an_earlier_grid(tmp_path, capsys):
     study = write(tmp_path, extra='[grid]\n"model.depth" = [1, 2]\n')
     out = str(tmp_path / "out")
     assert main(["run", str(study), "--out", out, "--jobs", "1", "--no-progress"]) == 0
@@ -354,3 +354,7 @@ def test_status_counts_the_study_and_names_trials_left_from_an_earlier_grid(tmp_
         "cli-tiny: 2 trials: done 2, failed 0, pending 0 (max_steps 2); "
         "2 more stored that are not in the study's grid now"
     )
+    assert main(["results", out, "--format", "json"]) == 0  # the study's trials
+    assert {r["model.depth"] for r in json.loads(capsys.readouterr().out)} == {1}
+    assert main(["results", out, "--format", "json", "--all"]) == 0  # and the earlier ones
+    assert len(json.loads(capsys.readouterr().out)) == 4

@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
 
     results = sub.add_parser("results", help="one row per trial: config fields and metrics")
     results.add_argument("dir", type=Path)
+    results.add_argument(
+        "--all", action="store_true", help="also trials stored from an earlier form of the grid"
+    )
     results.add_argument("--format", choices=("table", "csv", "json"), default="table")
     results.add_argument(
         "--columns", nargs="*", help="columns to show, space- or comma-separated (default: all)"
@@ -80,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
 
     plot = sub.add_parser("plot", help="paper-style figure (PNG + PDF) of a study")
     plot.add_argument("dir", type=Path)
+    plot.add_argument(
+        "--all", action="store_true", help="also trials stored from an earlier form of the grid"
+    )
     plot.add_argument("--x", default="problem.n_obs")
     plot.add_argument("--y", default="test_error")
     plot.add_argument("--hue", default="method")
@@ -87,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="export results to one Parquet file")
     export.add_argument("dir", type=Path)
+    export.add_argument(
+        "--all", action="store_true", help="also trials stored from an earlier form of the grid"
+    )
     export.add_argument("--parquet", type=Path, required=True)
 
     merge = sub.add_parser(
@@ -214,17 +223,19 @@ def cmd_status(args) -> int:
     return 0
 
 
-def _rows(directory: Path):
+def _rows(directory: Path, every: bool = False):
+    """Result rows of the study's trials (with ``every``: of all the trials stored)."""
     from .report import result_rows
 
     with _store(directory) as store:
-        return result_rows(store.trials())
+        ids = None if every else store.meta("trial_ids")
+        return result_rows(store.trials(ids))
 
 
 def cmd_results(args) -> int:
     from .report import format_rows
 
-    rows = _rows(args.dir)
+    rows = _rows(args.dir, args.all)
     columns = [c for item in args.columns or () for c in item.split(",") if c]
     known = {k for r in rows for k in r}
     unknown = [c for c in columns if c not in known]
@@ -241,7 +252,7 @@ def cmd_results(args) -> int:
 def cmd_plot(args) -> int:
     from .report import plot_summary
 
-    rows = _rows(args.dir)
+    rows = _rows(args.dir, args.all)
     if not rows:
         raise ConfigError(f"{args.dir}: no finished trials to plot")
     for key in (args.x, args.y, args.hue):
@@ -261,7 +272,7 @@ def cmd_export(args) -> int:
         raise ConfigError(
             "export needs pandas and pyarrow: pip install 'algoreg[parquet]'"
         ) from None
-    rows = _rows(args.dir)
+    rows = _rows(args.dir, args.all)
     pd.DataFrame(rows).to_parquet(args.parquet, index=False)
     print(f"wrote {len(rows)} trials to {args.parquet}")
     return 0
