@@ -313,10 +313,11 @@ def test_merge_joins_shards_run_apart(tmp_path, capsys):
             for key in theirs:  # bit for bit (NaN where no validation split is logged)
                 np.testing.assert_array_equal(mine[key], theirs[key])
         tid = f.trials()[0]["trial_id"]
-    # the same trials found twice are kept quietly (their NaN val_error included)
+    # the same trials found twice are kept quietly (their NaN val_error included); the shard's
+    # study is one seed, so the other seed's trials stay out
     assert main(["merge", str(full), "--into", str(a)]) == 0
     captured = capsys.readouterr()
-    assert "2 trials added, 0 failed ones replaced, 2 already in" in captured.out
+    assert "0 trials added, 0 failed ones replaced, 2 already in" in captured.out
     assert captured.err == ""
     # a finished trial replaces a failed one; a kept trial with other metrics is named
     with sqlite3.connect(merged / "results.sqlite") as db:
@@ -328,6 +329,15 @@ def test_merge_joins_shards_run_apart(tmp_path, capsys):
     assert "warning: 3 trials of" in captured.err and "other metrics" in captured.err
     with Store(merged) as m:
         assert next(t for t in m.trials() if t["trial_id"] == tid)["status"] != "failed"
+    # into a directory that holds a study: only that study's trials, unless --all
+    one = str(tmp_path / "one")
+    args = ["run", str(study), "--out", one, "--set", "model.depth=1", "--set", "seeds=[0]"]
+    assert main([*args, "--jobs", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["merge", str(full), "--into", one]) == 0
+    assert "0 trials added, 0 failed ones replaced, 1 already in" in capsys.readouterr().out
+    assert main(["merge", str(full), "--into", one, "--all"]) == 0
+    assert "3 trials added, 0 failed ones replaced, 1 already in" in capsys.readouterr().out
 
 
 def test_merge_errors_name_the_directory(tmp_path, capsys):

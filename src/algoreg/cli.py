@@ -103,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("sources", type=Path, nargs="+")
     merge.add_argument("--into", type=Path, required=True, help="the study directory to fill")
+    merge.add_argument(
+        "--all", action="store_true", help="also trials outside the study that DIR holds"
+    )
 
     report = sub.add_parser("report", help="write docs/results.md from study directories")
     report.add_argument("dirs", type=Path, nargs="+")
@@ -291,8 +294,9 @@ def cmd_merge(args) -> int:
                 raise ConfigError(f"{src}: cannot merge a study directory into itself")
             sources.append(stack.enter_context(_store(src)))
         store = stack.enter_context(Store(into))
+        ids = None if args.all else store.meta("trial_ids")  # None: DIR holds no study yet
         for src, source in zip(args.sources, sources, strict=True):
-            m = store.merge(source)
+            m = store.merge(source, ids)
             print(
                 f"{src}: {m.added} trials added, {m.replaced} failed ones replaced, "
                 f"{m.kept} already in {args.into}"

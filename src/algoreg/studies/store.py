@@ -182,13 +182,15 @@ class Store:
             result["step"] = np.asarray(sorted(result["step"]))
         return {k: v if k == "step" else np.asarray(v) for k, v in result.items()}
 
-    def merge(self, other: Store) -> MergeSummary:
-        """Copy ``other``'s trials (with their histories) that this store lacks, in one
-        transaction: how shards of one study, run apart, come together. A trial id names its
-        whole config, so equal ids are the same trial: a finished trial replaces a failed one,
-        and of two finished ones this store's is kept; ``differ`` lists those whose metrics
-        disagree (the engine is deterministic, so a difference means other code or hardware).
-        The study meta is copied only where this store has none."""
+    def merge(self, other: Store, ids: Iterable[str] | None = None) -> MergeSummary:
+        """Copy ``other``'s trials (with their histories; only those in ``ids`` if given) that
+        this store lacks, in one transaction: how shards of one study, run apart, come
+        together. A trial id names its whole config, so equal ids are the same trial: a
+        finished trial replaces a failed one, and of two finished ones this store's is kept;
+        ``differ`` lists those whose metrics disagree (the engine is deterministic, so a
+        difference means other code or hardware). The study meta is copied only where this
+        store has none."""
+        wanted = None if ids is None else set(ids)
         mine = {
             tid: (status, json.loads(metrics))
             for tid, status, metrics in self.db.execute(
@@ -199,6 +201,8 @@ class Store:
         take = []
         for row in other.db.execute("SELECT * FROM trials ORDER BY rowid"):
             tid, status, metrics = row[0], row[2], json.loads(row[4])
+            if wanted is not None and tid not in wanted:
+                continue
             if tid not in mine:
                 summary.added += 1
             elif mine[tid][0] == "failed" and status != "failed":
