@@ -73,9 +73,6 @@ def _parser() -> argparse.ArgumentParser:
 
     results = sub.add_parser("results", help="one row per trial: config fields and metrics")
     results.add_argument("dir", type=Path)
-    results.add_argument(
-        "--all", action="store_true", help="also trials stored from an earlier form of the grid"
-    )
     results.add_argument("--format", choices=("table", "csv", "json"), default="table")
     results.add_argument(
         "--columns", nargs="*", help="columns to show, space- or comma-separated (default: all)"
@@ -83,9 +80,6 @@ def _parser() -> argparse.ArgumentParser:
 
     plot = sub.add_parser("plot", help="paper-style figure (PNG + PDF) of a study")
     plot.add_argument("dir", type=Path)
-    plot.add_argument(
-        "--all", action="store_true", help="also trials stored from an earlier form of the grid"
-    )
     plot.add_argument("--x", default="problem.n_obs")
     plot.add_argument("--y", default="test_error")
     plot.add_argument("--hue", default="method")
@@ -93,13 +87,14 @@ def _parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="export results to one Parquet file")
     export.add_argument("dir", type=Path)
-    export.add_argument(
-        "--all", action="store_true", help="also trials stored from an earlier form of the grid"
-    )
     export.add_argument("--parquet", type=Path, required=True)
+    for p in (results, plot, export):
+        p.add_argument(
+            "--all", action="store_true", help="also trials stored from an earlier form of the grid"
+        )
 
     merge = sub.add_parser(
-        "merge", help="copy finished trials from other study directories (shards run apart)"
+        "merge", help="copy trials from other study directories (shards of a study run apart)"
     )
     merge.add_argument("sources", type=Path, nargs="+")
     merge.add_argument("--into", type=Path, required=True, help="the study directory to fill")
