@@ -202,14 +202,11 @@ def _store(path: Path):
 
 
 def cmd_status(args) -> int:
-    from collections import Counter
-
     with _store(args.dir) as store:
-        statuses = store.statuses()
-        ids = store.meta("trial_ids") or list(statuses)
+        ids = store.meta("trial_ids") or sorted(store.finished_ids())
+        counts = store.counts(ids)
+        others = sum(store.counts().values()) - sum(counts.values())  # from an earlier grid
         name = (store.meta("study") or {}).get("name", args.dir.name)
-    counts = Counter(statuses[t] for t in ids if t in statuses)
-    others = len(statuses.keys() - set(ids))  # stored by an earlier form of the grid
     done = sum(v for k, v in counts.items() if k != "failed")
     detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(

@@ -19,7 +19,6 @@ import os
 import sys
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,9 +109,7 @@ def run_study(
             summary.interrupted = True
         finally:
             bar.close()
-        statuses = store.statuses()  # count this study's trials only (a store may hold others)
-        ours = [statuses[t.trial_id] for t in trials if t.trial_id in statuses]
-        summary.counts = dict(Counter(ours))
+        summary.counts = store.counts(t.trial_id for t in trials)
         summary.seconds = time.perf_counter() - t0
         return summary
     finally:

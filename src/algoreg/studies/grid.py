@@ -57,16 +57,20 @@ def _assign(point: dict[str, Any], key: str, value: Any) -> None:
 def points(study: Study, used: list[bool] | None = None) -> Iterator[dict[str, Any]]:
     """Raw (unresolved) configs of every grid point × seed, in a deterministic order, with the
     study's ``[[where]]`` rules applied; ``used[i]`` is set when rule i matched a point."""
+    text = study.text
     for combo in itertools.product(*(axis.values for axis in study.axes)):
         point = copy.deepcopy(study.base)
         for axis, values in zip(study.axes, combo, strict=True):
             for key, value in zip(axis.keys, values, strict=True):
                 _assign(point, key, value)
+        resolved = None
         for i, rule in enumerate(study.rules):
-            resolved = resolve_config({**point, "seed": 0}, source=study.source, text=study.text)
+            if resolved is None:  # once, and again only after a rule changed the point
+                resolved = resolve_config({**point, "seed": 0}, source=study.source, text=text)
             if rule.matches(resolved):
                 for key, value in rule.set:
                     _assign(point, key, value)
+                resolved = None
                 if used is not None:
                     used[i] = True
         for seed in study.seeds:

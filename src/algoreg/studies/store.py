@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,11 +210,9 @@ class Store:
                 summary.replaced += 1
             else:
                 summary.kept += 1
-                both_done = "failed" not in (status, mine[tid][0])
-                same = json.dumps(metrics, sort_keys=True) == json.dumps(
-                    mine[tid][1], sort_keys=True
-                )
-                if both_done and not same:  # compared as JSON text: NaN equals NaN
+                text = json.dumps(metrics, sort_keys=True)  # as JSON text: NaN equals NaN
+                mine_text = json.dumps(mine[tid][1], sort_keys=True)
+                if "failed" not in (status, mine[tid][0]) and text != mine_text:
                     summary.differ.append(tid)
                 continue
             take.append(row)
@@ -226,12 +225,14 @@ class Store:
                     rows = other.db.execute(f"SELECT * FROM {table} WHERE trial_id = ?", (tid,))
                     self.db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", rows)
             for key in ("study", "trial_ids"):
-                if self.meta(key) is None and other.meta(key) is not None:
-                    self.db.execute(
-                        "INSERT INTO meta VALUES (?, ?)", (key, json.dumps(other.meta(key)))
-                    )
+                value = other.meta(key)
+                if value is not None and self.meta(key) is None:
+                    self.db.execute("INSERT INTO meta VALUES (?, ?)", (key, json.dumps(value)))
         return summary
 
-    def statuses(self) -> dict[str, str]:
-        """Every stored trial's status (converged, max_steps, diverged, failed, …) by id."""
-        return dict(self.db.execute("SELECT trial_id, status FROM trials"))
+    def counts(self, ids: Iterable[str] | None = None) -> dict[str, int]:
+        """Stored trials per status (converged, max_steps, failed, …): of those in ``ids`` if
+        given (a study's own trials; a store may also hold an earlier grid's), else of all."""
+        rows = self.db.execute("SELECT trial_id, status FROM trials")
+        wanted = None if ids is None else set(ids)
+        return dict(Counter(s for tid, s in rows if wanted is None or tid in wanted))
