@@ -203,7 +203,7 @@ def _store(path: Path):
 
 def cmd_status(args) -> int:
     with _store(args.dir) as store:
-        ids = store.meta("trial_ids") or sorted(store.finished_ids())
+        ids = store.study_ids() or sorted(store.finished_ids())
         counts = store.counts(ids)
         others = sum(store.counts().values()) - sum(counts.values())  # from an earlier grid
         name = (store.meta("study") or {}).get("name", args.dir.name)
@@ -223,7 +223,7 @@ def _rows(directory: Path, every: bool = False):
     from .report import result_rows
 
     with _store(directory) as store:
-        ids = None if every else store.meta("trial_ids")
+        ids = None if every else store.study_ids()
         return result_rows(store.trials(ids))
 
 
@@ -286,7 +286,7 @@ def cmd_merge(args) -> int:
                 raise ConfigError(f"{src}: cannot merge a study directory into itself")
             sources.append(stack.enter_context(_store(src)))
         store = stack.enter_context(Store(into))
-        ids = None if args.all else store.meta("trial_ids")  # None: DIR holds no study yet
+        ids = None if args.all else store.study_ids()  # None: DIR holds no study yet
         for src, source in zip(args.sources, sources, strict=True):
             m = store.merge(source, ids)
             print(

@@ -49,7 +49,7 @@ def load_report(directory: str | Path) -> StudyReport:
     directory = Path(directory)
     with Store(directory, create=False) as store:
         meta = store.meta("study") or {}
-        ids = store.meta("trial_ids", [])
+        ids = store.study_ids() or []
         trials = store.trials(ids)
 
     def history(trial_id: str) -> dict[str, np.ndarray]:  # only history/spectrum plots read it

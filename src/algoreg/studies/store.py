@@ -94,6 +94,11 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
 
+    def study_ids(self) -> list[str] | None:
+        """Trial ids of the grid of the study last run into this store (None: no study ran).
+        The store may also hold trials of an earlier grid; reports and counts show these."""
+        return self.meta("trial_ids")
+
     # ------------------------------------------------------------------ trials
     def finished_ids(self, *, include_failed: bool = True) -> set[str]:
         sql = "SELECT trial_id FROM trials"
