@@ -104,6 +104,7 @@ def test_soft_impute_with_vanishing_lambda_approaches_the_equality_solution():
     p = ar.problems.completion((30, 30), 2, 700, noise=0.01, seed=0)
     nn = bl.nuclear_norm(p, **TIGHT)  # interpolates the noisy entries: not the truth
     assert np.abs(nn.matrix - p.observed)[p.mask].max() < 1e-5
+    assert "nuclear_gap" not in nn.metrics  # the truth is not feasible: no gap to report
     lmax = bl.lambda_max(p)
     gaps = [
         rel(bl.soft_impute(p, lam=f * lmax, tol=1e-9, max_iters=20_000).matrix, nn.matrix)
@@ -133,10 +134,14 @@ def test_nuclear_norm_exact_above_and_fails_below_the_phase_transition():
     exact = bl.nuclear_norm(easy())
     assert exact.test_error < 1e-5
     assert exact.metrics["nuclear_norm"] == pytest.approx(np.linalg.norm(easy().truth, "nuc"))
+    assert abs(exact.metrics["nuclear_gap"]) < 1e-6
     below = bl.nuclear_norm(ar.problems.completion((30, 30), 2, 200, seed=0))
     assert below.test_error > 0.2
     # the minimizer beats the truth on nuclear norm: failure is the convex program's, not SCS's
-    assert below.metrics["nuclear_norm"] < np.linalg.norm(below_truth(), "nuc")
+    truth_norm = np.linalg.norm(below_truth(), "nuc")
+    assert below.metrics["nuclear_norm"] < truth_norm
+    gap = (below.metrics["nuclear_norm"] - truth_norm) / truth_norm
+    assert below.metrics["nuclear_gap"] == pytest.approx(gap, rel=1e-9) and gap < -1e-3
 
 
 def below_truth():
@@ -164,8 +169,10 @@ def test_sensing_nuclear_norm_and_svt():
     assert svt.converged and svt.test_error < 1e-4
     pen = bl.nuclear_norm(p, lam=1e-2)
     assert pen.config["form"] == "penalized" and 0 < pen.test_error < 1e-2
+    assert abs(nn.metrics["nuclear_gap"]) < 1e-6 and "nuclear_gap" not in pen.metrics
     few = bl.nuclear_norm(ar.problems.sensing((20, 20), 2, 80, seed=0))
     assert few.test_error > 0.3  # 80 measurements < 2·r·(2n − r) = 152 degrees of freedom
+    assert few.metrics["nuclear_gap"] < -1e-2  # a smaller nuclear norm than the truth's
 
 
 def test_hard_impute_recovers_an_exact_rank_r_matrix():

@@ -47,6 +47,10 @@ class Problem(ABC):
     def metrics(W: Array, data: dict[str, Array]) -> dict[str, Array]:
         """Test metrics of ``W``; always includes ``test_error``."""
 
+    def known_truth(self) -> np.ndarray | None:
+        """The ground-truth matrix W* (float64) when the problem knows it, else None (real data)."""
+        return None
+
     def signature(self) -> tuple:
         """Problems with equal signatures can share one batched program."""
         return (type(self).__name__, self.shape)

@@ -70,6 +70,9 @@ class CompletionProblem(Problem):
         self.noise = float(noise)
         self.seed = seed
 
+    def known_truth(self) -> np.ndarray | None:
+        return self.truth if self.has_truth else None
+
     def data(self) -> dict[str, np.ndarray]:
         return {
             "mask": self.mask.astype(np.float64),

@@ -50,6 +50,9 @@ class SensingProblem(Problem):
         self.noise = float(noise)
         self.seed = seed
 
+    def known_truth(self) -> np.ndarray:
+        return self.truth
+
     def data(self) -> dict[str, np.ndarray]:
         return self._padded(self.n_obs)
 
