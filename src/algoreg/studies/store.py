@@ -96,7 +96,8 @@ class Store:
 
     def study_ids(self) -> list[str] | None:
         """Trial ids of the grid of the study last run into this store (None: no study ran).
-        The store may also hold trials of an earlier grid; reports and counts show these."""
+        The store may also hold trials of an earlier grid; reports and ``status`` show only the
+        study's own (``--all``: every stored trial)."""
         return self.meta("trial_ids")
 
     # ------------------------------------------------------------------ trials
