@@ -433,12 +433,15 @@ def test_presets_load_and_expand(name):
     assert len({t.trial_id for t in expand(full)}) == full.size()
 
 
-def test_reference_distance_shrinks_with_init_scale(tmp_path):
+@pytest.mark.parametrize(("kind", "lr"), [("completion", 2.0), ("sensing", 0.5)])
+def test_reference_distance_shrinks_with_init_scale(tmp_path, kind, lr):
     """Gunasekar et al.: depth-2 GD from a smaller init ends closer to the min-nuclear-norm
-    completion (``train.reference``), here on a data-rich 12×12 rank-1 problem."""
+    solution (``train.reference``), here on a data-rich 12×12 rank-1 problem: 100 observed
+    entries, or 100 Gaussian measurements (GD's stable step is smaller there)."""
     pytest.importorskip("cvxpy")
     text = TINY.replace("shape = [10, 10]", "shape = [12, 12]").replace("n_obs = 50", "n_obs = 100")
-    text = text.replace('kind = "adam"\nlearning_rate = 1e-2', 'kind = "gd"\nlearning_rate = 2.0')
+    text = text.replace('kind = "completion"', f'kind = "{kind}"')
+    text = text.replace('kind = "adam"\nlearning_rate = 1e-2', f'kind = "gd"\nlearning_rate = {lr}')
     text = text.replace("max_steps = 200", 'max_steps = 40000\ntol = 1e-12\ndtype = "float64"')
     text = text.replace("log_every = 50", 'log_every = 10000\nreference = "nuclear_norm"')
     text = text.replace('"problem.n_obs" = [40, 60]', '"model.init_scale" = [1e-1, 1e-3]')
