@@ -207,6 +207,10 @@ def test_report_writes_markdown_with_claim_table_and_figure(tmp_path):
     assert "![cli-tiny](figures/cli-tiny.png)" in page
     verdict = re.search(r"- (agrees|disagrees): depth 2 beats depth 1 \(depth 2 adam ", page)
     assert "**Checked against the claim:**" in page and verdict
+    # the page opens with every check's verdict, before the sections
+    glance = f"| [cli-tiny](#cli-tiny) | depth 2 beats depth 1 | {verdict.group(1)} |"
+    assert f"1 claim check: 1 {verdict.group(1)}." in page
+    assert page.index("## At a glance") < page.index(glance) < page.index("## cli-tiny")
     # a claim that is the project's own is introduced as such
     own = '[grid]\n"model.depth" = [1, 2]\n[report]\nclaim_label = "Assumption under test"\n'
     study = write(tmp_path, extra=own)
@@ -234,6 +238,7 @@ def test_report_marks_a_study_with_unfinished_trials_as_partial(tmp_path):
     page = md.read_text()
     assert "Trials: 1 (" in page and "**Partial:** 1 of the study's 2 trials" in page
     assert "**Checked against the claim (on the finished trials only):**" in page
+    assert "| [cli-tiny](#cli-tiny) (partial) | small | agrees |" in page
     assert algoreg("run", study, "--out", out, "--jobs", "1").returncode == 0  # resumes
     assert algoreg("report", out, "--out", md).returncode == 0
     page = md.read_text()

@@ -70,12 +70,15 @@ def _relative(check: dict[str, Any]) -> bool:
     return "than" in check or "than_at" in check
 
 
+VERDICTS = ("agrees", "partly", "disagrees", "not measured")
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One check's verdict and its comparisons, each already in words."""
 
     says: str
-    verdict: str  # agrees | disagrees | partly | not measured
+    verdict: str  # one of VERDICTS
     comparisons: tuple[str, ...]
 
     def line(self) -> str:
@@ -134,4 +137,4 @@ def evaluate(
     return CheckResult(check["says"], verdict, tuple(words))
 
 
-__all__ = ["CHECK_KEYS", "CheckResult", "check_problem", "evaluate"]
+__all__ = ["CHECK_KEYS", "VERDICTS", "CheckResult", "check_problem", "evaluate"]

@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .analysis import load_report, write_figure
+from .checks import VERDICTS, CheckResult
 from .table import summarize
 
 
@@ -26,7 +29,17 @@ def _markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> s
     return "\n".join(lines)
 
 
-def study_section(directory: str | Path, figures: Path, relative_to: Path) -> str:
+@dataclass(frozen=True)
+class Section:
+    """A study's (or experiment's) markdown and the verdicts of its claim checks."""
+
+    name: str
+    text: str
+    checks: tuple[CheckResult, ...] = ()
+    partial: bool = False
+
+
+def study_section(directory: str | Path, figures: Path, relative_to: Path) -> Section:
     """One study's section (its figure is written into ``figures``)."""
     report = load_report(directory)
     study, rows, name = report.meta, report.rows, report.name
@@ -54,7 +67,7 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
     if study.get("claim"):
         out += [f"**{report.spec['claim_label']}:** {study['claim']}", ""]
     if not rows:
-        return "\n".join([*out, "No finished trials.", ""])
+        return Section(name, "\n".join([*out, "No finished trials.", ""]))
     out += [f"**We measured:** {report.measured}", ""]
     if report.checks:
         scope = " (on the finished trials only)" if partial else ""
@@ -69,10 +82,10 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> st
     paths = write_figure(report, figures / name)
     rel = os.path.relpath(paths[0], relative_to)
     out += [f"![{name}]({rel})", ""]
-    return "\n".join(out)
+    return Section(name, "\n".join(out), report.checks, partial)
 
 
-def experiment_section(directory: str | Path, figures: Path, relative_to: Path) -> str:
+def experiment_section(directory: str | Path, figures: Path, relative_to: Path) -> Section:
     """The section of a network experiment's directory (``summary.json``, ``table.md`` and
     ``figure.png`` written by :mod:`algoreg.networks.experiments`)."""
     import json
@@ -92,10 +105,11 @@ def experiment_section(directory: str | Path, figures: Path, relative_to: Path) 
     out += lines[1:]
     figures.mkdir(parents=True, exist_ok=True)
     figure = shutil.copyfile(directory / "figure.png", figures / f"{name}.png")
-    return "\n".join([*out, "", f"![{name}]({os.path.relpath(figure, relative_to)})", ""])
+    text = "\n".join([*out, "", f"![{name}]({os.path.relpath(figure, relative_to)})", ""])
+    return Section(name, text)
 
 
-def section(directory: str | Path, figures: Path, relative_to: Path) -> str:
+def section(directory: str | Path, figures: Path, relative_to: Path) -> Section:
     """A study store's or a network experiment's section."""
     if (Path(directory) / "summary.json").is_file():
         return experiment_section(directory, figures, relative_to)
@@ -116,9 +130,33 @@ def write_results(directories: Sequence[str | Path], out: str | Path) -> Path:
         "rerun the studies and this command to refresh it.",
         "",
     ]
-    body = [section(d, figures, out.parent) for d in directories]
-    out.write_text("\n".join(head + body))
+    sections = [section(d, figures, out.parent) for d in directories]
+    out.write_text("\n".join([*head, *overview(sections), *(s.text for s in sections)]))
     return out
 
 
-__all__ = ["experiment_section", "study_section", "write_results"]
+def overview(sections: Sequence[Section]) -> list[str]:
+    """The "At a glance" table: every claim check of the page, with the verdict counts."""
+    rows = [(s, c) for s in sections for c in s.checks]
+    if not rows:
+        return []
+    counts = Counter(c.verdict for _, c in rows)
+    tally = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
+    plural = "s" if len(rows) > 1 else ""
+    lines = [
+        "## At a glance",
+        "",
+        f"{len(rows)} claim check{plural}: {tally}. A study marked *partial* has unfinished"
+        " trials; its verdicts cover the finished ones. The numbers behind each verdict are in"
+        " the study's section.",
+        "",
+        "| study | check | verdict |",
+        "|---|---|---|",
+    ]
+    for s, c in rows:
+        study = f"[{s.name}](#{s.name})" + (" (partial)" if s.partial else "")
+        lines.append(f"| {study} | {c.says.replace('|', '/')} | {c.verdict} |")
+    return [*lines, ""]
+
+
+__all__ = ["Section", "experiment_section", "overview", "study_section", "write_results"]
