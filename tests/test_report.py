@@ -99,7 +99,8 @@ def test_checks_with_absolute_bounds_and_missing_rows():
     table = _check_table()
     recovered = {"says": "s", "rows": ["deep", "convex", "absent"], "at_most": 0.01, "at": [5000]}
     result = evaluate(recovered, table, "method", SPEC)
-    assert result.verdict == "agrees" and len(result.comparisons) == 2  # "absent" is skipped
+    assert result.verdict == "agrees" and len(result.comparisons) == 3
+    assert result.comparisons[2] == "not measured: absent at 5000 observations"  # named
     grows = {"says": "s", "rows": ["deep"], "at_least": 0.05}
     assert evaluate(grows, table, "method", SPEC).verdict == "disagrees"
     unknown = {"says": "s", "rows": ["absent"], "than": "convex", "at_most": 1.0}

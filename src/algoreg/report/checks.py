@@ -18,7 +18,8 @@ is named ``"600"``).
 The verdict is *agrees* when every comparison holds, *disagrees* when none does, *partly*
 otherwise, and *not measured* when no row and reference were found at any ``at`` (for a
 study still running, or a quick run at other sizes; a label the table lacks is named, with
-the labels it has).
+the labels it has). Comparisons that could not be made beside measured ones (a row not yet
+run at some ``at``) are listed as "not measured: …", so a verdict never hides what it lacks.
 """
 
 from __future__ import annotations
@@ -108,13 +109,14 @@ def evaluate(
         return f" at {value} observations" if x == "problem.n_obs" else f" at {x} = {value}"
 
     relative = _relative(check)
-    held, words = [], []
+    held, words, missing = [], [], []
     for value in xs:
         for label in check["rows"]:
             ref_label, ref_x = check.get("than", label), check.get("than_at", value)
             ref = mean(ref_label, ref_x) if relative else 1.0
             m = mean(label, value)
             if math.isnan(m) or math.isnan(ref) or (relative and ref == 0):
+                missing.append(f"{label}{where(value)}")
                 continue
             ok = ("at_most" not in check or m <= check["at_most"] * ref) and (
                 "at_least" not in check or m >= check["at_least"] * ref
@@ -125,6 +127,8 @@ def evaluate(
                 ref_where = where(ref_x) if ref_x != value else ""
                 text += f" vs {ref_label}{ref_where} {ref:.3g}, ×{m / ref:.3g}"
             words.append(f"{text}{where(value)} {'✓' if ok else '✗'}")
+    if held and missing:  # e.g. a study still running: say what the verdict leaves out
+        words.append(f"not measured: {', '.join(missing)}")
     if not held and table:
         labels = sorted({str(r.get(group)) for r in table}, key=sort_key)
         unknown = [r for r in (*check["rows"], check.get("than")) if r and r not in labels]
