@@ -155,7 +155,8 @@ def overview(sections: Sequence[Section]) -> list[str]:
     ]
     for s, c in rows:
         study = f"[{s.name}](#{s.name})" + (" (partial)" if s.partial else "")
-        lines.append(f"| {study} | {c.says.replace('|', '/')} | {c.verdict} |")
+        says = c.says.replace("|", "\\|")  # a literal | would end the table cell
+        lines.append(f"| {study} | {says} | {c.verdict} |")
     return [*lines, ""]
 
 
