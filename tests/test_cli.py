@@ -345,6 +345,42 @@ def test_merge_joins_shards_run_apart(tmp_path, capsys):
     assert "3 trials added, 0 failed ones replaced, 1 already in" in capsys.readouterr().out
 
 
+def test_an_archive_stands_in_for_its_study_directory(tmp_path, capsys):
+    study = write(tmp_path, extra='[grid]\n"model.depth" = [1, 2]\n')
+    out, archive = tmp_path / "out", tmp_path / "results" / "cli-tiny.jsonl.gz"
+    args = ["run", str(study), "--out", str(out), "--set", "seeds=[0]", "--jobs", "1"]
+    assert main([*args, "--no-progress"]) == 0
+    assert main(["export", str(out), "--archive", str(archive)]) == 0
+    assert f"wrote 2 trials with their histories to {archive}" in capsys.readouterr().out
+    for command in (["status"], ["results", "--format", "json"]):  # the same answers
+        assert main([*command, str(out)]) == 0
+        direct = capsys.readouterr().out
+        assert main([*command, str(archive)]) == 0
+        assert capsys.readouterr().out == direct
+    assert main(["plot", str(archive)]) == 0  # beside the archive, named for the study
+    assert (tmp_path / "results" / "cli-tiny.png").stat().st_size > 1000
+    pages = []
+    for source in (out, archive):
+        md = tmp_path / str(len(pages)) / "results.md"
+        assert main(["report", str(source), "--out", str(md)]) == 0
+        pages.append(md.read_text().replace(str(source), "SOURCE"))
+    assert pages[0] == pages[1] and "## cli-tiny" in pages[0]
+    # resuming from an archive: merge it into a study directory, run the rest of the grid
+    again = tmp_path / "again"
+    assert main(["merge", str(archive), "--into", str(again)]) == 0
+    assert main(["run", str(study), "--out", str(again), "--jobs", "1", "--no-progress"]) == 0
+    assert "4 trials, 2 already stored, 2 run now" in capsys.readouterr().out
+    # an archive is read-only, and export names what it needs
+    assert main(["merge", str(out), "--into", str(archive)]) == 2
+    assert "an archive is read-only" in capsys.readouterr().err
+    assert main(["run", str(study), "--out", str(archive), "--jobs", "1"]) == 2
+    assert "an archive is read-only" in capsys.readouterr().err
+    assert main(["export", str(out)]) == 2
+    assert "export needs --parquet FILE (a flat table), --archive FILE, or both" in (
+        capsys.readouterr().err
+    )
+
+
 def test_merge_errors_name_the_directory(tmp_path, capsys):
     assert main(["merge", str(tmp_path / "nope"), "--into", str(tmp_path / "m")]) == 2
     assert "nope: no study results here" in capsys.readouterr().err

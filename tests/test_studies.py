@@ -496,3 +496,94 @@ def test_a_ratings_study_names_the_same_trials_from_any_working_directory(tmp_pa
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert ids("../data/ml-100k") == absolute
+
+
+def _dump_db(store):
+    """Every table of a store as sorted rows (the round-trip's yardstick)."""
+    return {
+        t: sorted(store.db.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+        for t in ("meta", "trials", "history", "history_vectors")
+    }
+
+
+@pytest.mark.parametrize("name", ["results.jsonl.gz", "results.jsonl"])
+def test_archive_round_trip_is_exact(tmp_path, name):
+    from algoreg.errors import ConfigError
+
+    study = load_study(text=TINY, overrides=["n_seeds=1"])
+    ar.studies.run_study(study, tmp_path / "run", jobs=1, progress=False)
+    with ar.studies.Store(tmp_path / "run") as store:  # a NaN metric and a NaN history value
+        store.write(
+            {"extra": 1},
+            {
+                "trial_id": "nan-trial",
+                "status": "diverged",
+                "error": None,
+                "metrics": {"test_error": float("nan"), "steps": 3},
+                "steps": 3,
+                "wall_s": 0.25,
+                "history": {"step": [0, 1], "train_loss": [1.0, float("nan")], "v": [[1.5], [2.5]]},
+            },
+        )
+        assert store.dump(tmp_path / name) == 3
+        before, before_ids = _dump_db(store), store.study_ids()
+        first = (tmp_path / name).read_bytes()
+    with ar.studies.Store(tmp_path / name, create=False) as archived:
+        after = _dump_db(archived)  # compared as text: NaN equals NaN
+        assert json.dumps(after, default=repr) == json.dumps(before, default=repr)
+        h = archived.history("nan-trial")
+        assert np.isnan(h["train_loss"][1]) and h["v"].tolist() == [[1.5], [2.5]]
+        archived.dump(tmp_path / ("again-" + name))
+        # only the study's own trials (the study meta still comes along)
+        assert archived.dump(tmp_path / ("own-" + name), archived.study_ids()) == 2
+    assert (tmp_path / ("again-" + name)).read_bytes() == first  # same contents, same bytes
+    with ar.studies.Store(tmp_path / ("own-" + name), create=False) as own:
+        assert len(own.trials()) == 2 and own.study_ids() == before_ids
+    with pytest.raises(ConfigError, match="an archive is read-only"):
+        ar.studies.Store(tmp_path / name)
+    assert not list(tmp_path.glob(".*partial"))  # no temporary file left behind
+
+
+def test_archive_errors_name_the_file_and_line(tmp_path):
+    from algoreg.errors import ConfigError
+
+    def opened(text, name="a.jsonl"):
+        (tmp_path / name).write_text(text)
+        return ar.studies.Store(tmp_path / name, create=False)
+
+    with pytest.raises(ConfigError, match=r"missing\.jsonl: no such archive file"):
+        ar.studies.Store(tmp_path / "missing.jsonl", create=False)
+    with pytest.raises(ConfigError, match=r"a\.jsonl: not an algoreg archive"):
+        opened('{"trial_id": "x"}\n')
+    with pytest.raises(ConfigError, match=r"a\.jsonl: not an algoreg archive"):
+        opened("name,value\n")
+    with pytest.raises(ConfigError, match="archive format 7; this algoreg reads format 1"):
+        opened('{"algoreg_archive": 7, "meta": {}}\n')
+    with pytest.raises(ConfigError, match=r"a.jsonl, line 3: not a trial record"):
+        opened('{"algoreg_archive": 1, "meta": {}}\n' + _trial_line("t1") + '{"trial": {}}\n')
+    with pytest.raises(ConfigError, match=r"b\.jsonl\.gz: not an algoreg archive"):
+        opened("plain text, not gzip", "b.jsonl.gz")
+    good = tmp_path / "c.jsonl.gz"
+    with ar.studies.Store(tmp_path / "s") as store:
+        store.dump(good)
+    good.write_bytes(good.read_bytes()[:-9])  # cut inside the gzip trailer
+    with pytest.raises(ConfigError, match=r"c\.jsonl\.gz: truncated or corrupt after line"):
+        ar.studies.Store(good, create=False)
+    with pytest.raises(ConfigError, match=r"an archive's name ends in \.jsonl or \.jsonl\.gz"):
+        ar.studies.Store(tmp_path / "s").dump(tmp_path / "x.json")
+
+
+def _trial_line(tid):
+    trial = {
+        "trial_id": tid,
+        "config": {},
+        "status": "converged",
+        "error": None,
+        "metrics": {},
+        "steps": 1,
+        "wall_s": 0.1,
+        "batch_size": 1,
+        "version": "0",
+        "finished_at": "2026-01-01T00:00:00+00:00",
+    }
+    return json.dumps({"trial": trial, "history": {}, "vectors": {}}) + "\n"

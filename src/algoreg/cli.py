@@ -4,11 +4,14 @@
     algoreg status DIR
     algoreg results DIR [--format table|csv|json]
     algoreg plot DIR [--x problem.n_obs] [--y test_error] [--hue method]
-    algoreg export DIR --parquet FILE
+    algoreg export DIR [--parquet FILE] [--archive FILE.jsonl.gz]
     algoreg merge SRC [SRC ...] --into DIR
     algoreg report DIR [DIR ...] [--out docs/results.md]
     algoreg bench [--quick] [--sizes 100x100 943x1682] [--penalties none svd subspace ...]
     algoreg reproduce NAME [--quick] [--data DIR] [--out DIR] [--jobs N] | --list
+
+Wherever a study directory DIR is read (status, results, plot, report, merge's sources), an
+archive FILE.jsonl.gz written by ``export --archive`` may stand in its place.
 
 Invalid input prints one ``algoreg: error: ...`` line and exits with status 2.
 """
@@ -85,9 +88,16 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--hue", default="method")
     plot.add_argument("--out", type=Path, help="figure path without suffix (default: DIR/figure)")
 
-    export = sub.add_parser("export", help="export results to one Parquet file")
+    export = sub.add_parser(
+        "export", help="export results: a Parquet table, or an archive (the store as one file)"
+    )
     export.add_argument("dir", type=Path)
-    export.add_argument("--parquet", type=Path, required=True)
+    export.add_argument("--parquet", type=Path, help="one row per trial (needs pandas, pyarrow)")
+    export.add_argument(
+        "--archive",
+        type=Path,
+        help="FILE.jsonl.gz: trials, histories and study, read back wherever a DIR is read",
+    )
     for p in (results, plot, export):
         p.add_argument(
             "--all", action="store_true", help="also trials stored from an earlier form of the grid"
@@ -246,6 +256,7 @@ def cmd_results(args) -> int:
 
 def cmd_plot(args) -> int:
     from .report import plot_summary
+    from .studies.archive import archive_stem
 
     rows = _rows(args.dir, args.all)
     if not rows:
@@ -254,22 +265,41 @@ def cmd_plot(args) -> int:
         if key not in rows[0]:
             raise ConfigError(f"unknown column {key!r}; available: {', '.join(rows[0])}")
     paths = plot_summary(
-        rows, args.out or args.dir / "figure", x=args.x, y=args.y, hue=args.hue, title=args.dir.name
+        rows,
+        args.out or _figure_path(args.dir),
+        x=args.x,
+        y=args.y,
+        hue=args.hue,
+        title=archive_stem(args.dir).name,
     )
     print("wrote " + ", ".join(map(str, paths)))
     return 0
 
 
+def _figure_path(source: Path) -> Path:
+    """Default figure path: DIR/figure, or results/NAME for an archive results/NAME.jsonl.gz."""
+    from .studies.archive import archive_stem, is_archive
+
+    return archive_stem(source) if is_archive(source) else source / "figure"
+
+
 def cmd_export(args) -> int:
-    try:
-        import pandas as pd
-    except ImportError:
-        raise ConfigError(
-            "export needs pandas and pyarrow: pip install 'algoreg[parquet]'"
-        ) from None
-    rows = _rows(args.dir, args.all)
-    pd.DataFrame(rows).to_parquet(args.parquet, index=False)
-    print(f"wrote {len(rows)} trials to {args.parquet}")
+    if args.parquet is None and args.archive is None:
+        raise ConfigError("export needs --parquet FILE (a flat table), --archive FILE, or both")
+    if args.archive is not None:
+        with _store(args.dir) as store:
+            n = store.dump(args.archive, None if args.all else store.study_ids())
+        print(f"wrote {n} trials with their histories to {args.archive}")
+    if args.parquet is not None:
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ConfigError(
+                "export --parquet needs pandas and pyarrow: pip install 'algoreg[parquet]'"
+            ) from None
+        rows = _rows(args.dir, args.all)
+        pd.DataFrame(rows).to_parquet(args.parquet, index=False)
+        print(f"wrote {len(rows)} trials to {args.parquet}")
     return 0
 
 

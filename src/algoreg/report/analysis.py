@@ -45,6 +45,7 @@ def _spec(meta: dict[str, Any]) -> dict[str, Any]:
 def load_report(directory: str | Path) -> StudyReport:
     """Read a study store and build its report (histories are read lazily, per trial)."""
     from ..studies import Store
+    from ..studies.archive import archive_stem
 
     directory = Path(directory)
     with Store(directory, create=False) as store:
@@ -52,11 +53,14 @@ def load_report(directory: str | Path) -> StudyReport:
         ids = store.study_ids() or []
         trials = store.trials(ids)
 
-    def history(trial_id: str) -> dict[str, np.ndarray]:  # only history/spectrum plots read it
-        with Store(directory, create=False) as store:
-            return store.history(trial_id)
+    opened: list[Store] = []  # opened on the first call (an archive is read once)
 
-    name = meta.get("name", directory.name)
+    def history(trial_id: str) -> dict[str, np.ndarray]:  # only history/spectrum plots read it
+        if not opened:
+            opened.append(Store(directory, create=False))
+        return opened[0].history(trial_id)
+
+    name = meta.get("name", archive_stem(directory).name)
     return build_report(name, meta, result_rows(trials), history, planned=len(ids))
 
 

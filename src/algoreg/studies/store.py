@@ -6,7 +6,8 @@ other stores in one transaction). Each finished trial is one transaction — its
 and its logged history in the long tables ``history`` (scalars) and ``history_vectors``
 (singular values, stored as float64 bytes) — so a study killed at any moment keeps every
 trial it had finished and loses only those in flight. Readers (``status``, ``results``) may
-open the database while a study runs.
+open the database while a study runs. ``Store(FILE, create=False)`` opens an archive
+(:mod:`.archive`, the store as one text file) in memory instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..errors import ConfigError
+from .archive import is_archive, read_archive, write_archive
 
 DB_NAME = "results.sqlite"
 
@@ -65,10 +69,19 @@ class Store:
 
     def __init__(self, directory: str | Path, *, create: bool = True) -> None:
         self.directory = Path(directory)
+        if is_archive(directory):  # read into memory: reading commands take archives too
+            if create:
+                raise ConfigError(
+                    f"{directory}: an archive is read-only; write results to a study directory "
+                    "(and make an archive of it with `algoreg export DIR --archive FILE`)"
+                )
+            self.path = self.directory
+            self.db = sqlite3.connect(":memory:")
+            self.db.executescript(_SCHEMA)
+            read_archive(self.directory, self.db)
+            return
         self.path = self.directory / DB_NAME
         if not create and not self.path.exists():
-            from ..errors import ConfigError
-
             raise ConfigError(f"{self.directory}: no study results here (no {DB_NAME})")
         self.directory.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30.0)
@@ -99,6 +112,11 @@ class Store:
         The store may also hold trials of an earlier grid; reports and ``status`` show only the
         study's own (``--all``: every stored trial)."""
         return self.meta("trial_ids")
+
+    def dump(self, path: str | Path, ids: Iterable[str] | None = None) -> int:
+        """Write this store (only the trials in ``ids`` if given, with their histories, and
+        the study meta) as an archive file (see :mod:`.archive`); returns the trials written."""
+        return write_archive(self.db, path, ids)
 
     # ------------------------------------------------------------------ trials
     def finished_ids(self, *, include_failed: bool = True) -> set[str]:

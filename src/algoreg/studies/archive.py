@@ -1,0 +1,179 @@
+"""Store archives: a study's results as one text file that can live in git.
+
+A study directory (``results.sqlite``) is a working file on the machine that ran it; an
+archive is its portable, reviewable copy, written by ``algoreg export DIR --archive FILE`` and
+read wherever a study directory is read (``status``, ``results``, ``plot``, ``report``, and
+as a source of ``merge``, which is also how a run is resumed from one). Format: JSON Lines,
+gzip-compressed when the name ends in ``.gz`` (with a zero timestamp, so equal contents give
+equal bytes). The first line is ``{"algoreg_archive": 1, "meta": {...}}``; then one line per
+trial, ``{"trial": {...}, "history": {name: [[step, value], ...]}, "vectors": {name: [[step,
+[v, ...]], ...]}}``. Floats are written with Python's shortest round-trip repr (NaN as
+``NaN``), so a store → archive → store round trip is exact.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from ..errors import ConfigError
+
+VERSION = 1
+SUFFIXES = (".jsonl", ".jsonl.gz")
+_COLUMNS = (
+    "trial_id",
+    "config",
+    "status",
+    "error",
+    "metrics",
+    "steps",
+    "wall_s",
+    "batch_size",
+    "version",
+    "finished_at",
+)
+
+
+def is_archive(path: str | Path) -> bool:
+    """Whether ``path`` names an archive file (``.jsonl`` or ``.jsonl.gz``)."""
+    return str(path).endswith(SUFFIXES)
+
+
+def archive_stem(path: str | Path) -> Path:
+    """``results/NAME.jsonl.gz`` → ``results/NAME`` (where files made from it go)."""
+    path = Path(path)
+    name = path.name
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return path.with_name(name[: -len(suffix)])
+    return path
+
+
+@contextmanager
+def _open(path: Path, mode: str, zipped: bool) -> Iterator[IO[str]]:
+    """Text stream of ``path``, through gzip (with a zero timestamp) if ``zipped``."""
+    if not zipped:
+        with open(path, mode, encoding="utf-8") as f:
+            yield f
+        return
+    with (
+        open(path, mode + "b") as raw,
+        gzip.GzipFile(filename="", mode=mode + "b", fileobj=raw, mtime=0) as zipped,
+        io.TextIOWrapper(zipped, encoding="utf-8") as f,
+    ):
+        yield f
+
+
+def _lines(db: sqlite3.Connection, ids: Iterable[str] | None) -> Iterator[str]:
+    meta = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM meta ORDER BY key")}
+    yield json.dumps({"algoreg_archive": VERSION, "meta": meta})
+    wanted = None if ids is None else set(ids)
+    for row in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM trials ORDER BY rowid"):
+        trial = dict(zip(_COLUMNS, row, strict=True))
+        tid = trial["trial_id"]
+        if wanted is not None and tid not in wanted:
+            continue
+        trial["config"], trial["metrics"] = (
+            json.loads(trial["config"]),
+            json.loads(trial["metrics"]),
+        )
+        history: dict[str, list] = {}
+        for step, name, value in db.execute(
+            "SELECT step, name, value FROM history WHERE trial_id = ? ORDER BY name, step", (tid,)
+        ):
+            history.setdefault(name, []).append([step, value])
+        vectors: dict[str, list] = {}
+        for step, name, data in db.execute(
+            "SELECT step, name, data FROM history_vectors WHERE trial_id = ? ORDER BY name, step",
+            (tid,),
+        ):
+            vectors.setdefault(name, []).append([step, np.frombuffer(data, np.float64).tolist()])
+        yield json.dumps({"trial": trial, "history": history, "vectors": vectors})
+
+
+def write_archive(db: sqlite3.Connection, path: str | Path, ids: Iterable[str] | None) -> int:
+    """Write the store behind ``db`` (only the trials in ``ids`` if given) to ``path``
+    atomically (a temporary file renamed into place); returns the number of trials."""
+    path = Path(path)
+    if not is_archive(path):
+        raise ConfigError(f"{path}: an archive's name ends in {' or '.join(SUFFIXES)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    count = 0
+    try:
+        with _open(tmp, "w", zipped=path.name.endswith(".gz")) as f:
+            for line in _lines(db, ids):
+                f.write(line + "\n")
+                count += 1
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count - 1  # the first line is the header
+
+
+def read_archive(path: str | Path, db: sqlite3.Connection) -> None:
+    """Load the archive at ``path`` into the (empty, schema-initialized) store ``db``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such archive file")
+    with _open(path, "r", zipped=path.name.endswith(".gz")) as f, db:
+        try:
+            head = json.loads(f.readline() or "null")
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as e:
+            raise ConfigError(f"{path}: not an algoreg archive ({e})") from None
+        if not isinstance(head, dict) or "algoreg_archive" not in head:
+            raise ConfigError(
+                f"{path}: not an algoreg archive (its first line has no 'algoreg_archive' "
+                "header; archives are written by `algoreg export DIR --archive FILE`)"
+            )
+        if head["algoreg_archive"] != VERSION:
+            raise ConfigError(
+                f"{path}: archive format {head['algoreg_archive']!r}; this algoreg reads "
+                f"format {VERSION}"
+            )
+        for key, value in head.get("meta", {}).items():
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+        number = 1
+        try:
+            for number, line in enumerate(f, start=2):  # noqa: B007 (named in the errors)
+                _insert(db, json.loads(line))
+        except (KeyError, TypeError, ValueError) as e:  # JSONDecodeError is a ValueError
+            raise ConfigError(f"{path}, line {number}: not a trial record ({e!r})") from None
+        except (OSError, EOFError) as e:
+            raise ConfigError(f"{path}: truncated or corrupt after line {number} ({e})") from None
+
+
+def _insert(db: sqlite3.Connection, record: dict) -> None:
+    trial = dict(record["trial"])
+    tid = trial["trial_id"]
+    trial["config"] = json.dumps(trial["config"], sort_keys=True)  # as Store.write encodes them
+    trial["metrics"] = json.dumps(trial["metrics"])
+    db.execute(
+        f"INSERT OR REPLACE INTO trials VALUES ({', '.join('?' * len(_COLUMNS))})",
+        tuple(trial[c] for c in _COLUMNS),
+    )
+    db.executemany(
+        "INSERT INTO history VALUES (?, ?, ?, ?)",
+        [
+            (tid, step, name, value)
+            for name, rows in record["history"].items()
+            for step, value in rows
+        ],
+    )
+    db.executemany(
+        "INSERT INTO history_vectors VALUES (?, ?, ?, ?)",
+        [
+            (tid, step, name, np.asarray(v, np.float64).tobytes())
+            for name, rows in record["vectors"].items()
+            for step, v in rows
+        ],
+    )
