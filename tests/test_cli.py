@@ -85,6 +85,19 @@ def test_dry_run_lists_trials(tmp_path, capsys):
     assert "problem.n_obs=50" in lines[1]
 
 
+def test_output_into_a_reader_that_stops_early_ends_quietly(tmp_path):
+    study = write(tmp_path, seeds=3000)  # a dry run prints about 1.5 MB, far past a pipe buffer
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "algoreg", "run", str(study), "--dry-run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout.readline().startswith(b"cli-tiny: 3000 trials")
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""
+
+
 @pytest.mark.parametrize(
     ("content", "match"),
     [

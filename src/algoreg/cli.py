@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -153,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     except WorkerLost as exc:
         print(f"algoreg: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # stdout piped into a reader that stopped early (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return 141  # as a shell reports a SIGPIPE death
 
 
 def _load(args, path: Path):
