@@ -7,12 +7,15 @@ as a source of ``merge``, which is also how a run is resumed from one). Format: 
 gzip-compressed when the name ends in ``.gz`` (with a zero timestamp, so equal contents give
 equal bytes). The first line is ``{"algoreg_archive": 1, "meta": {...}}``; then one line per
 trial, ``{"trial": {...}, "history": {name: [[step, value], ...]}, "vectors": {name: [[step,
-[v, ...]], ...]}}``. Floats are written with Python's shortest round-trip repr (NaN as
-``NaN``), so a store → archive → store round trip is exact.
+base64], ...]}}``, a vector (e.g. the singular values at a step) being the base64 of its
+little-endian float64 bytes (half the size of decimal text once compressed). Scalars are
+written with Python's shortest round-trip repr (NaN as ``NaN``), so a store → archive → store
+round trip is exact.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -22,8 +25,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
-
-import numpy as np
 
 from ..errors import ConfigError
 
@@ -75,7 +76,7 @@ def _open(path: Path, mode: str, zipped: bool) -> Iterator[IO[str]]:
 
 def _lines(db: sqlite3.Connection, ids: Iterable[str] | None) -> Iterator[str]:
     meta = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM meta ORDER BY key")}
-    yield json.dumps({"algoreg_archive": VERSION, "meta": meta})
+    yield json.dumps({"algoreg_archive": VERSION, "meta": meta}, ensure_ascii=False)
     wanted = None if ids is None else set(ids)
     for row in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM trials ORDER BY rowid"):
         trial = dict(zip(_COLUMNS, row, strict=True))
@@ -96,8 +97,10 @@ def _lines(db: sqlite3.Connection, ids: Iterable[str] | None) -> Iterator[str]:
             "SELECT step, name, data FROM history_vectors WHERE trial_id = ? ORDER BY name, step",
             (tid,),
         ):
-            vectors.setdefault(name, []).append([step, np.frombuffer(data, np.float64).tolist()])
-        yield json.dumps({"trial": trial, "history": history, "vectors": vectors})
+            vectors.setdefault(name, []).append([step, base64.b64encode(data).decode("ascii")])
+        yield json.dumps(
+            {"trial": trial, "history": history, "vectors": vectors}, ensure_ascii=False
+        )
 
 
 def write_archive(db: sqlite3.Connection, path: str | Path, ids: Iterable[str] | None) -> int:
@@ -172,7 +175,7 @@ def _insert(db: sqlite3.Connection, record: dict) -> None:
     db.executemany(
         "INSERT INTO history_vectors VALUES (?, ?, ?, ?)",
         [
-            (tid, step, name, np.asarray(v, np.float64).tobytes())
+            (tid, step, name, base64.b64decode(v, validate=True))
             for name, rows in record["vectors"].items()
             for step, v in rows
         ],

@@ -4,7 +4,7 @@ Only the coordinating process writes (and ``algoreg merge``, which copies whole 
 other stores in one transaction). Each finished trial is one transaction — its row in
 ``trials`` (config JSON, status, error, final metrics JSON, steps, wall time, package version)
 and its logged history in the long tables ``history`` (scalars) and ``history_vectors``
-(singular values, stored as float64 bytes) — so a study killed at any moment keeps every
+(singular values, as little-endian float64 bytes) — so a study killed at any moment keeps every
 trial it had finished and loses only those in flight. Readers (``status``, ``results``) may
 open the database while a study runs. ``Store(FILE, create=False)`` opens an archive
 (:mod:`.archive`, the store as one text file) in memory instead.
@@ -137,7 +137,7 @@ class Store:
                 continue
             for step, value in zip(steps, values, strict=True):
                 if isinstance(value, list):
-                    vectors.append((tid, step, name, np.asarray(value, np.float64).tobytes()))
+                    vectors.append((tid, step, name, np.asarray(value, "<f8").tobytes()))
                 else:
                     scalars.append((tid, step, name, None if value != value else float(value)))
         with self.db:
@@ -202,7 +202,7 @@ class Store:
             "SELECT step, name, data FROM history_vectors WHERE trial_id = ? ORDER BY name, step",
             (trial_id,),
         ):
-            result.setdefault(name, []).append(np.frombuffer(data, np.float64))
+            result.setdefault(name, []).append(np.frombuffer(data, "<f8"))
         if "step" in result:
             result["step"] = np.asarray(sorted(result["step"]))
         return {k: v if k == "step" else np.asarray(v) for k, v in result.items()}
