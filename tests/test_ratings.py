@@ -1,3 +1,4 @@
+import hashlib
 import os
 from pathlib import Path
 
@@ -164,8 +165,9 @@ def test_short_fit_on_a_ratings_problem_reduces_train_loss():
 
 def test_registry_checker_validates_without_reading(tmp_path):
     gen, check = PROBLEMS["ratings"]
-    (tmp_path / "u.data").write_text("1\t1\t5\t0\n")  # the checker only looks for the file
+    (tmp_path / "u.data").write_text("1\t1\t5\t0\n")  # the checker hashes it, parses nothing
     out = check(str(tmp_path), "arora", n_train=5000, seed=2)
+    digest = hashlib.sha256(b"u.data\0" + (tmp_path / "u.data").read_bytes()).hexdigest()[:16]
     assert out == {
         "path": str(tmp_path),
         "split": "arora",
@@ -175,10 +177,11 @@ def test_registry_checker_validates_without_reading(tmp_path):
         "dataset": "ml-100k",
         "validation": 0.0,
         "shape": (943, 1682),
+        "data_sha256": digest,
         "seed": 2,
     }
     with pytest.raises(ConfigError, match="validation must be < 1"):
-        check(str(tmp_path), "u1", validation=1.0)
+        check(str(tmp_path), "random", validation=1.0)
     assert check(str(tmp_path), "random")["test_fraction"] == 0.2
     with pytest.raises(ConfigError, match=r"does not exist.*grouplens\.org"):
         check(str(tmp_path / "nowhere"))
@@ -190,8 +193,10 @@ def test_registry_checker_validates_without_reading(tmp_path):
         check(str(tmp_path), "arora", n_train=100_000)
     with pytest.raises(ConfigError, match=r"split must be one of.*Did you mean 'random'"):
         check(str(tmp_path), "radnom")
+    with pytest.raises(ConfigError, match=r"u1\.base does not exist"):
+        check(str(tmp_path), "u1")  # a canonical split's files enter its digest
     with pytest.raises(ConfigError, match="not the original MovieLens-100K"):
-        gen(str(tmp_path), "u1")  # the generator reads and verifies the data
+        gen(str(tmp_path), "random")  # the generator reads and verifies the data
 
 
 @needs_ml100k

@@ -478,11 +478,12 @@ def test_early_stopping_metrics_read_the_best_validation_point():
 
 
 def test_a_ratings_study_names_the_same_trials_from_any_working_directory(tmp_path, monkeypatch):
-    """The data folder is part of a trial's config: spelled relative or absolute, from any
-    working directory, it must give the same trial ids (else a finished store reruns)."""
+    """The data folder, spelled relative or absolute, from any working directory or on another
+    machine, must give the same trial ids (else a finished store reruns, shards don't merge)."""
     data = tmp_path / "data" / "ml-100k"
     data.mkdir(parents=True)
-    (data / "u.data").write_text("")  # resolving a config checks the folder, reads nothing
+    for name in ("u.data", "u1.base", "u1.test"):  # resolving a config hashes, parses nothing
+        (data / name).write_text("")
     text = TINY.replace('kind = "completion"\nshape = [10, 10]\nrank = 1\nn_obs = 50', "")
     text = text.replace('[grid]\n"problem.n_obs" = [40, 60]\n', "")
     text = text.replace("[problem]", '[problem]\nkind = "ratings"\npath = "PATH"')
@@ -496,6 +497,21 @@ def test_a_ratings_study_names_the_same_trials_from_any_working_directory(tmp_pa
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert ids("../data/ml-100k") == absolute
+    # the data enter by content: a copy in another folder (another machine) names the same
+    # trials, so shards merge; other ratings name other trials
+    copy = tmp_path / "box2" / "ml-100k"
+    copy.mkdir(parents=True)
+    for name in ("u.data", "u1.base", "u1.test"):
+        (copy / name).write_bytes((data / name).read_bytes())
+    assert ids(str(copy)) == absolute
+    config = expand(load_study(text=text.replace("PATH", str(copy))))[0].config
+    assert config["problem"]["path"] == str(copy)  # where it ran is still recorded
+    (copy / "u1.test").write_text("1\t1\t5\t0\n")
+    assert not set(ids(str(copy))) & set(absolute)
+    from algoreg.problems.ratings import ratings
+
+    with pytest.raises(ar.errors.ConfigError, match=r"not the .* this trial was defined with"):
+        ratings(str(copy), data_sha256=config["problem"]["data_sha256"])
 
 
 def _dump_db(store):

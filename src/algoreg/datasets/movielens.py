@@ -18,6 +18,7 @@ circulating with course material).
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import warnings
 from pathlib import Path
@@ -78,6 +79,31 @@ def check_path(path: str | Path) -> Path:
     else:
         what = f"MovieLens-100K folder {folder} does not exist"
     raise DataNotFoundError(f"{what}. {WHERE_TO_GET}", folder)
+
+
+def data_digest(path: str | Path, split: str = "u1") -> str:
+    """SHA-256 (first 16 hex digits) of the files a split reads: ``u.data`` and, for a
+    canonical split, its ``.base`` and ``.test`` files. A study names its MovieLens trials by
+    this digest, not by the folder, so one trial has one id on every machine."""
+    folder = check_path(path).resolve()
+    names = ["u.data", *((f"{split}.base", f"{split}.test") if split in CANONICAL_SPLITS else ())]
+    stats = []
+    for name in names:
+        if not (folder / name).is_file():
+            raise DataNotFoundError(
+                f"{folder / name} does not exist. {WHERE_TO_GET}", folder / name
+            )
+        st = (folder / name).stat()
+        stats.append((name, st.st_size, st.st_mtime_ns))
+    return _digest(str(folder), tuple(stats))
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(folder: str, stats: tuple[tuple[str, int, int], ...]) -> str:  # keyed on the stats
+    h = hashlib.sha256()
+    for name, _, _ in stats:
+        h.update(name.encode() + b"\0" + (Path(folder) / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def check_split(

@@ -375,11 +375,13 @@ def check_ratings(
     (canonical files), ``random`` (``test_fraction`` held out, default 0.2) or ``arora``
     (``n_train`` random training ratings, test on the rest). Parameters a split does not use
     must be left out; they are normalized to None so they do not split trial identities, and
-    ``path`` to the absolute folder, so a relative path names the same trials from any
-    working directory. ``validation`` holds out that fraction of the training ratings (seeded
-    by ``seed``) as a validation set.
+    ``path`` to the absolute folder. ``data_sha256`` (:func:`~algoreg.datasets.data_digest`,
+    which reads the split's files but does not parse them) names the data by content: a
+    study's trial ids leave the folder out, so the same study names the same trials on any
+    machine. ``validation`` holds out that fraction of the training ratings (seeded by
+    ``seed``) as a validation set.
     """
-    from ..datasets.movielens import ML100K_SHAPE, check_path, check_split
+    from ..datasets.movielens import ML100K_SHAPE, check_path, check_split, data_digest
 
     check_choice("dataset", dataset, DATASETS)
     if not isinstance(path, (str, Path)):
@@ -396,6 +398,7 @@ def check_ratings(
         "dataset": dataset,
         "validation": check_real("validation", validation, low=0.0, high=1.0, high_open=True),
         "shape": ML100K_SHAPE,
+        "data_sha256": data_digest(folder, split),
         "seed": check_int("seed", seed, low=0),
     }
 
@@ -410,18 +413,25 @@ def ratings(
     validation: float = 0.0,
     *,
     shape: tuple[int, int] | None = None,
+    data_sha256: str | None = None,
     seed: int = 0,
 ) -> RatingsProblem:
     """The ratings problem a study file's ``[problem] kind = "ratings"`` table describes.
 
-    Same parameters as :func:`check_ratings`; ``shape`` (filled in by the study resolver) must
-    match the data. ``seed`` draws the ``random``/``arora`` splits (canonical splits ignore it).
+    Same parameters as :func:`check_ratings`; ``shape`` and ``data_sha256`` (filled in by the
+    study resolver) must match the data. ``seed`` draws the ``random``/``arora`` splits
+    (canonical splits ignore it).
     """
     from ..datasets.movielens import movielens100k
 
     a = check_ratings(path, split, test_fraction, n_train, center, dataset, validation, seed)
     if shape is not None and tuple(shape) != a["shape"]:
         raise ConfigError(f"shape {tuple(shape)} does not match {dataset}'s {a['shape']}")
+    if data_sha256 is not None and data_sha256 != a["data_sha256"]:
+        raise ConfigError(
+            f"the {split} files in {a['path']} have digest {a['data_sha256']}, not the "
+            f"{data_sha256} this trial was defined with: the data changed since"
+        )
     problem = movielens100k(
         a["path"],
         a["split"],

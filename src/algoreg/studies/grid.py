@@ -38,6 +38,12 @@ def canonical_json(config: dict[str, Any]) -> str:
 
 
 def trial_id(config: dict[str, Any]) -> str:
+    """First 16 hex digits of the SHA-256 of the canonical config. A problem that names its
+    data by content (``data_sha256``) is identified without its ``path``: the folder differs
+    from machine to machine, the trial does not."""
+    problem = config.get("problem") or {}
+    if "data_sha256" in problem:
+        config = {**config, "problem": {k: v for k, v in problem.items() if k != "path"}}
     return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
 
 
