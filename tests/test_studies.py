@@ -107,6 +107,11 @@ set = { "penalty.method" = "svd" }
             assert t.config["penalty"]["method"] == "svd" and t.config["penalty"]["lam"] == 1e-3
     match = {"optimizer.kind": "gd", "penalty.kind": "ratio"}
     assert study.to_dict()["where"] == [{"match": match, "set": {"penalty.method": "svd"}}]
+    # a shard or quick form that leaves out the rule's points still loads (the file as written
+    # must use every rule: see the errors below)
+    adam_only = 'zip=[{optimizer=[{kind="adam", learning_rate=1e-2}], penalty=[{kind="none"}]}]'
+    shard = expand(load_study(text=TINY + WHERE + rule, overrides=[adam_only]))
+    assert len(shard) == 4 and all(t.trial_id in plain for t in shard)
 
 
 def test_where_rules_match_defaults_and_apply_in_order():

@@ -268,7 +268,8 @@ def load_study(
             raise StudyError(f"{source}: --quick needs a [quick] table of overrides in the file")
         raw = apply_overrides(raw, list(_flatten(quick_table)))
     raw = apply_overrides(raw, [parse_override(o) for o in overrides])
-    return from_dict(raw, source=source, text=text)
+    # a [[where]] rule written for the full grid may match nothing of a --quick or --set subset
+    return from_dict(raw, source=source, text=text, rules_must_match=not quick and not overrides)
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
@@ -280,8 +281,11 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any
             yield f"{prefix}{key}", value
 
 
-def from_dict(raw: dict[str, Any], *, source: str = "<dict>", text: str = "") -> Study:
-    """Validate a raw study mapping (as parsed from TOML) into a :class:`Study`."""
+def from_dict(
+    raw: dict[str, Any], *, source: str = "<dict>", text: str = "", rules_must_match: bool = True
+) -> Study:
+    """Validate a raw study mapping (as parsed from TOML) into a :class:`Study`; with
+    ``rules_must_match``, a ``[[where]]`` rule that matches no grid point is an error."""
     from .resolve import resolve_config
 
     def err(key, message):
@@ -390,7 +394,7 @@ def from_dict(raw: dict[str, Any], *, source: str = "<dict>", text: str = "") ->
     for point in points(study, used=used):
         resolve_config(point, source=source, text=text)
     for i, hit in enumerate(used):
-        if not hit:
+        if rules_must_match and not hit:
             matched = ", ".join(f"{k} = {v!r}" for k, v in rules[i].match)
             raise err("where", f"rule {i + 1} ({matched}) matches none of the study's grid points")
     return study
