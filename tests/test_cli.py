@@ -377,7 +377,9 @@ def test_an_archive_stands_in_for_its_study_directory(tmp_path, capsys):
         md = tmp_path / str(len(pages)) / "results.md"
         assert main(["report", str(source), "--out", str(md)]) == 0
         pages.append(md.read_text().replace(str(source), "SOURCE"))
-    assert pages[0] == pages[1] and "## cli-tiny" in pages[0]
+    assert "store: `SOURCE`." in pages[0]  # a working directory, by name
+    link = f"store: [`SOURCE`](../results/{archive.name})."  # an archive: a link from the page
+    assert pages[0].replace("store: `SOURCE`.", link) == pages[1] and "## cli-tiny" in pages[0]
     # resuming from an archive: merge it into a study directory, run the rest of the grid
     again = tmp_path / "again"
     assert main(["merge", str(archive), "--into", str(again)]) == 0

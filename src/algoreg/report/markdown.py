@@ -39,6 +39,16 @@ class Section:
     partial: bool = False
 
 
+def _source(directory: str | Path, relative_to: Path) -> str:
+    """Where the section's numbers come from: an archive (a file kept beside the page, e.g.
+    in git) as a link relative to the page, a working study directory by its name."""
+    from ..studies.archive import is_archive
+
+    if is_archive(directory):
+        return f"[`{directory}`]({Path(os.path.relpath(directory, relative_to)).as_posix()})"
+    return f"`{directory}`"
+
+
 def study_section(directory: str | Path, figures: Path, relative_to: Path) -> Section:
     """One study's section (its figure is written into ``figures``)."""
     report = load_report(directory)
@@ -53,7 +63,7 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> Se
     spent = f"{compute:.1f} s" if compute < 120 else f"{compute / 60:.1f} min"
     out += [
         f"Trials: {len(rows)} (how they ended: {counts}); seeds per setting: {seeds};"
-        f" trial time summed over trials: {spent}; store: `{directory}`.",
+        f" trial time summed over trials: {spent}; store: {_source(directory, relative_to)}.",
         "",
     ]
     partial = report.planned > len(rows)
