@@ -580,8 +580,13 @@ def test_archive_errors_name_the_file_and_line(tmp_path):
         opened("name,value\n")
     with pytest.raises(ConfigError, match="archive format 7; this algoreg reads format 1"):
         opened('{"algoreg_archive": 7, "meta": {}}\n')
-    with pytest.raises(ConfigError, match=r"a.jsonl, line 3: not a trial record"):
-        opened('{"algoreg_archive": 1, "meta": {}}\n' + _trial_line("t1") + '{"trial": {}}\n')
+    head = '{"algoreg_archive": 1, "meta": {}}\n'
+    with pytest.raises(ConfigError, match=r"a\.jsonl, line 3: not a trial record"):
+        opened(head + _trial_line("t1") + '{"trial": {}}\n')
+    with pytest.raises(ConfigError, match=r"a\.jsonl, line 3: not a trial record.*UNIQUE"):
+        opened(head + _trial_line("t1") + _trial_line("t1"))  # one trial's history twice
+    with pytest.raises(ConfigError, match=r"a\.jsonl: not an algoreg archive \(its first line"):
+        opened('{"algoreg_archive": 1, "meta": [1]}\n')
     with pytest.raises(ConfigError, match=r"b\.jsonl\.gz: not an algoreg archive"):
         opened("plain text, not gzip", "b.jsonl.gz")
     good = tmp_path / "c.jsonl.gz"
@@ -607,4 +612,5 @@ def _trial_line(tid):
         "version": "0",
         "finished_at": "2026-01-01T00:00:00+00:00",
     }
-    return json.dumps({"trial": trial, "history": {}, "vectors": {}}) + "\n"
+    history = {"train_loss": [[0, 1.0]]}
+    return json.dumps({"trial": trial, "history": history, "vectors": {}}) + "\n"

@@ -52,10 +52,9 @@ def is_archive(path: str | Path) -> bool:
 def archive_stem(path: str | Path) -> Path:
     """``results/NAME.jsonl.gz`` → ``results/NAME`` (where files made from it go)."""
     path = Path(path)
-    name = path.name
-    for suffix in sorted(SUFFIXES, key=len, reverse=True):
-        if name.endswith(suffix):
-            return path.with_name(name[: -len(suffix)])
+    for suffix in (".jsonl.gz", ".jsonl"):
+        if path.name.endswith(suffix):
+            return path.with_name(path.name[: -len(suffix)])
     return path
 
 
@@ -133,7 +132,9 @@ def read_archive(path: str | Path, db: sqlite3.Connection) -> None:
             head = json.loads(f.readline() or "null")
         except (json.JSONDecodeError, UnicodeDecodeError, OSError) as e:
             raise ConfigError(f"{path}: not an algoreg archive ({e})") from None
-        if not isinstance(head, dict) or "algoreg_archive" not in head:
+        if not isinstance(head, dict) or not isinstance(head.get("meta", {}), dict):
+            raise ConfigError(f"{path}: not an algoreg archive (its first line is not a header)")
+        if head.get("algoreg_archive") is None:
             raise ConfigError(
                 f"{path}: not an algoreg archive (its first line has no 'algoreg_archive' "
                 "header; archives are written by `algoreg export DIR --archive FILE`)"
@@ -149,7 +150,8 @@ def read_archive(path: str | Path, db: sqlite3.Connection) -> None:
         try:
             for number, line in enumerate(f, start=2):  # noqa: B007 (named in the errors)
                 _insert(db, json.loads(line))
-        except (KeyError, TypeError, ValueError) as e:  # JSONDecodeError is a ValueError
+        except (KeyError, TypeError, ValueError, sqlite3.Error) as e:  # a JSONDecodeError,
+            # a UnicodeDecodeError are ValueErrors; sqlite3: e.g. one trial's history twice
             raise ConfigError(f"{path}, line {number}: not a trial record ({e!r})") from None
         except (OSError, EOFError) as e:
             raise ConfigError(f"{path}: truncated or corrupt after line {number} ({e})") from None
