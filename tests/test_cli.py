@@ -416,8 +416,13 @@ def test_status_and_results_show_the_study_and_name_trials_from_an_earlier_grid(
     out_text = capsys.readouterr().out
     assert "2 trials, 2 already stored, 0 run now in" in out_text and "(max_steps 2)" in out_text
     assert main(["status", out]) == 0
+    from algoreg.studies import Store
+
+    with Store(out) as store:  # the study's 2 trials' time, not the earlier grid's
+        seconds = sum(t["wall_s"] for t in store.trials(store.study_ids()))
     assert capsys.readouterr().out.strip() == (
         "cli-tiny: 2 trials: done 2, failed 0, pending 0 (max_steps 2); "
+        f"trial time summed: {seconds:.1f} s; "
         "2 more stored that are not in the study's grid now"
     )
     assert main(["results", out, "--format", "json"]) == 0  # the study's trials

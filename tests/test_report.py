@@ -129,3 +129,13 @@ def test_trend_checks_read_the_reference_at_another_x_and_numeric_labels_match()
     assert evaluate(named, by_n, "n", spec).comparisons == (
         "5000 0.002 vs 2000 0.01, ×0.2 at method = deep ✓",
     )
+
+
+def test_trial_time_sums_wall_times_in_readable_units():
+    from algoreg.report import trial_time
+
+    assert trial_time([{"wall_s": 30}, {"wall_s": 60.0}, {"wall_s": float("nan")}, {}]) == "90.0 s"
+    assert trial_time([{"wall_s": 600}, {"wall_s": 30}]) == "10.5 min"
+    assert trial_time([{"wall_s": 7199}]) == "120.0 min"
+    assert trial_time([{"wall_s": 7200}, {"wall_s": 1800}]) == "2.5 h"
+    assert trial_time([]) == "0.0 s"

@@ -216,17 +216,22 @@ def _store(path: Path):
 
 
 def cmd_status(args) -> int:
+    from .report import trial_time
+    from .studies.archive import archive_stem
+
     with _store(args.dir) as store:
         ids = store.study_ids() or sorted(store.finished_ids())
         counts = store.counts(ids)
         others = sum(store.counts().values()) - sum(counts.values())  # from an earlier grid
-        name = (store.meta("study") or {}).get("name", args.dir.name)
+        name = (store.meta("study") or {}).get("name", archive_stem(args.dir).name)
+        spent = trial_time(store.trials(ids))
     done = sum(v for k, v in counts.items() if k != "failed")
     detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(
         f"{name}: {len(ids)} trials: done {done}, failed {counts.get('failed', 0)}, "
         f"pending {len(ids) - sum(counts.values())}"
         + (f" ({detail})" if detail else "")
+        + (f"; trial time summed: {spent}" if counts else "")
         + (f"; {others} more stored that are not in the study's grid now" if others else "")
     )
     return 0

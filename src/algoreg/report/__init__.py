@@ -3,7 +3,15 @@
 from .analysis import StudyReport, build_report, load_report, write_figure
 from .markdown import study_section, write_results
 from .plot import plot_histories, plot_spectra, plot_summary
-from .table import flatten, format_rows, method_label, result_rows, select_best, summarize
+from .table import (
+    flatten,
+    format_rows,
+    method_label,
+    result_rows,
+    select_best,
+    summarize,
+    trial_time,
+)
 
 __all__ = [
     "StudyReport",
@@ -19,6 +27,7 @@ __all__ = [
     "select_best",
     "study_section",
     "summarize",
+    "trial_time",
     "write_figure",
     "write_results",
 ]

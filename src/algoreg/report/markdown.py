@@ -15,7 +15,7 @@ from typing import Any
 
 from .analysis import load_report, write_figure
 from .checks import VERDICTS, CheckResult
-from .table import summarize
+from .table import summarize, trial_time
 
 
 def _markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -59,8 +59,7 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> Se
     seeds = len(study.get("seeds", []))
     statuses = summarize(rows, ["status"], "steps")
     counts = ", ".join(f"{s['status']} {s['n'] + s['n_missing']}" for s in statuses)
-    compute = sum(w for r in rows if isinstance(w := r.get("wall_s"), int | float) and w == w)
-    spent = f"{compute:.1f} s" if compute < 120 else f"{compute / 60:.1f} min"
+    spent = trial_time(rows)
     out += [
         f"Trials: {len(rows)} (how they ended: {counts}); seeds per setting: {seeds};"
         f" trial time summed over trials: {spent}; store: {_source(directory, relative_to)}.",

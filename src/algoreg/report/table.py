@@ -126,6 +126,15 @@ def select_best(
     return sorted(out, key=lambda g: [sort_key(g[b]) for b in by])
 
 
+def trial_time(rows: Sequence[dict[str, Any]]) -> str:
+    """The summed ``wall_s`` of trials (rows or stored trials), as "95.0 s", "18.8 min" or
+    "9.9 h" (NaN and missing times count as 0)."""
+    total = sum(w for r in rows if isinstance(w := r.get("wall_s"), int | float) and w == w)
+    if total < 120:
+        return f"{total:.1f} s"
+    return f"{total / 60:.1f} min" if total < 120 * 60 else f"{total / 3600:.1f} h"
+
+
 def format_rows(
     rows: Sequence[dict[str, Any]], fmt: str = "table", columns: Sequence[str] | None = None
 ) -> str:
