@@ -96,6 +96,18 @@ def test_output_into_a_reader_that_stops_early_ends_quietly(tmp_path):
     proc.stdout.close()  # as `| head -1` does
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141 and err == ""
+    # output small enough to sit in stdout's buffer until the command is done (block-buffered:
+    # without PYTHONUNBUFFERED), into a reader that is already gone (`| true`)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "algoreg", "reproduce", "--list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""
 
 
 @pytest.mark.parametrize(
@@ -378,7 +390,7 @@ def test_an_archive_stands_in_for_its_study_directory(tmp_path, capsys):
         assert main(["report", str(source), "--out", str(md)]) == 0
         pages.append(md.read_text().replace(str(source), "SOURCE"))
     assert "store: `SOURCE`." in pages[0]  # a working directory, by name
-    link = f"store: [`SOURCE`](../results/{archive.name})."  # an archive: a link from the page
+    link = f"store: [`SOURCE`](<../results/{archive.name}>)."  # an archive: a link from the page
     assert pages[0].replace("store: `SOURCE`.", link) == pages[1] and "## cli-tiny" in pages[0]
     # resuming from an archive: merge it into a study directory, run the rest of the grid
     again = tmp_path / "again"

@@ -112,6 +112,10 @@ set = { "penalty.method" = "svd" }
     adam_only = 'zip=[{optimizer=[{kind="adam", learning_rate=1e-2}], penalty=[{kind="none"}]}]'
     shard = expand(load_study(text=TINY + WHERE + rule, overrides=[adam_only]))
     assert len(shard) == 4 and all(t.trial_id in plain for t in shard)
+    typo = rule.replace('"optimizer.kind" = "gd"', '"optimizer.kind" = "GD"')
+    for over in ([adam_only], ["train.max_steps=10"]):  # not even with overrides
+        with pytest.raises(StudyError, match=r"where: rule 1 .* matches none of the study's"):
+            load_study(text=TINY + WHERE + typo, overrides=over)
 
 
 def test_where_rules_match_defaults_and_apply_in_order():
@@ -520,10 +524,11 @@ def test_a_ratings_study_names_the_same_trials_from_any_working_directory(tmp_pa
 
 
 def _dump_db(store):
-    """Every table of a store as sorted rows (the round-trip's yardstick)."""
+    """Every table of a store (trials in insertion order; the rest sorted by key): the round
+    trip's yardstick."""
+    order = {"meta": "key", "trials": "rowid", "history": "1, 2, 3", "history_vectors": "1, 2, 3"}
     return {
-        t: sorted(store.db.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
-        for t in ("meta", "trials", "history", "history_vectors")
+        t: store.db.execute(f"SELECT * FROM {t} ORDER BY {o}").fetchall() for t, o in order.items()
     }
 
 
@@ -587,16 +592,31 @@ def test_archive_errors_name_the_file_and_line(tmp_path):
         opened(head + _trial_line("t1") + _trial_line("t1"))  # one trial's history twice
     with pytest.raises(ConfigError, match=r"a\.jsonl: not an algoreg archive \(its first line"):
         opened('{"algoreg_archive": 1, "meta": [1]}\n')
-    with pytest.raises(ConfigError, match=r"b\.jsonl\.gz: not an algoreg archive"):
+    with pytest.raises(ConfigError, match=r"b\.jsonl\.gz: unreadable.*Not a gzipped file"):
         opened("plain text, not gzip", "b.jsonl.gz")
     good = tmp_path / "c.jsonl.gz"
     with ar.studies.Store(tmp_path / "s") as store:
+        for tid in ("t1", "t2", "t3"):
+            store.write({"a": 1}, {**json.loads(_trial_line(tid))["trial"], "history": {}})
         store.dump(good)
-    good.write_bytes(good.read_bytes()[:-9])  # cut inside the gzip trailer
-    with pytest.raises(ConfigError, match=r"c\.jsonl\.gz: truncated or corrupt after line"):
+    data = good.read_bytes()
+    good.write_bytes(data[:-9])  # cut inside the gzip trailer
+    with pytest.raises(ConfigError, match=r"c\.jsonl\.gz: unreadable, truncated or corrupt at"):
         ar.studies.Store(good, create=False)
-    with pytest.raises(ConfigError, match=r"an archive's name ends in \.jsonl or \.jsonl\.gz"):
-        ar.studies.Store(tmp_path / "s").dump(tmp_path / "x.json")
+    for i in range(12, len(data) - 8, 7):  # a flipped byte anywhere in the compressed body
+        good.write_bytes(data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1 :])
+        with pytest.raises(ConfigError, match=r"c\.jsonl\.gz(: |, line)"):
+            ar.studies.Store(good, create=False)
+    vector = '{"v": [[0, "AAAA"]]}'  # 3 bytes: not float64 values
+    with pytest.raises(ConfigError, match=r"line 2: not a trial record.*3 bytes"):
+        opened(head + _trial_line("t1").replace('"vectors": {}', f'"vectors": {vector}'))
+    with pytest.raises(ConfigError, match=r"line 2: not a trial record.*must be tables"):
+        opened(head + _trial_line("t1").replace('"config": {}', '"config": 7'))
+    with (
+        ar.studies.Store(tmp_path / "s") as store,
+        pytest.raises(ConfigError, match=r"an archive's name ends in \.jsonl or \.jsonl\.gz"),
+    ):
+        store.dump(tmp_path / "x.json")
 
 
 def _trial_line(tid):

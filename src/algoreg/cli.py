@@ -144,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
 
     pin_threads()  # before NumPy/JAX load in this process
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
+        return code
     except ConfigError as exc:
         print(f"algoreg: error: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ that both ``algoreg reproduce`` and the generated ``docs/results.md`` get them f
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,25 +44,24 @@ def _spec(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_report(directory: str | Path) -> StudyReport:
-    """Read a study store and build its report (histories are read lazily, per trial)."""
+    """Read a study store (or archive) and build its report. Histories are read lazily, per
+    trial, from the store opened here, which stays open while the report lives."""
     from ..studies import Store
     from ..studies.archive import archive_stem
 
     directory = Path(directory)
-    with Store(directory, create=False) as store:
+    store = Store(directory, create=False)
+    try:
         meta = store.meta("study") or {}
         ids = store.study_ids() or []
         trials = store.trials(ids)
-
-    opened: list[Store] = []  # opened on the first call (an archive is read once)
-
-    def history(trial_id: str) -> dict[str, np.ndarray]:  # only history/spectrum plots read it
-        if not opened:
-            opened.append(Store(directory, create=False))
-        return opened[0].history(trial_id)
-
-    name = meta.get("name", archive_stem(directory).name)
-    return build_report(name, meta, result_rows(trials), history, planned=len(ids))
+        name = meta.get("name", archive_stem(directory).name)
+        report = build_report(name, meta, result_rows(trials), store.history, planned=len(ids))
+    except BaseException:
+        store.close()
+        raise
+    weakref.finalize(report, store.close)
+    return report
 
 
 def build_report(

@@ -45,7 +45,7 @@ def _source(directory: str | Path, relative_to: Path) -> str:
     from ..studies.archive import is_archive
 
     if is_archive(directory):
-        return f"[`{directory}`]({Path(os.path.relpath(directory, relative_to)).as_posix()})"
+        return f"[`{directory}`](<{Path(os.path.relpath(directory, relative_to)).as_posix()}>)"
     return f"`{directory}`"
 
 

@@ -21,6 +21,8 @@ import io
 import json
 import os
 import sqlite3
+import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,7 +64,7 @@ def archive_stem(path: str | Path) -> Path:
 def _open(path: Path, mode: str, zipped: bool) -> Iterator[IO[str]]:
     """Text stream of ``path``, through gzip (with a zero timestamp) if ``zipped``."""
     if not zipped:
-        with open(path, mode, encoding="utf-8") as f:
+        with open(path, mode, encoding="utf-8", newline="\n" if mode == "w" else None) as f:
             yield f
         return
     with (
@@ -104,21 +106,34 @@ def _lines(db: sqlite3.Connection, ids: Iterable[str] | None) -> Iterator[str]:
 
 def write_archive(db: sqlite3.Connection, path: str | Path, ids: Iterable[str] | None) -> int:
     """Write the store behind ``db`` (only the trials in ``ids`` if given) to ``path``
-    atomically (a temporary file renamed into place); returns the number of trials."""
+    atomically — read in one transaction (a consistent snapshot of a store being written),
+    written to a temporary file that is synced and renamed into place; returns the number of
+    trials."""
     path = Path(path)
     if not is_archive(path):
         raise ConfigError(f"{path}: an archive's name ends in {' or '.join(SUFFIXES)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    count = 0
+    count, tmp = 0, None
     try:
-        with _open(tmp, "w", zipped=path.name.endswith(".gz")) as f:
-            for line in _lines(db, ids):
-                f.write(line + "\n")
-                count += 1
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+        os.close(fd)
+        tmp = Path(name)
+        db.execute("BEGIN")
+        try:
+            with _open(tmp, "w", zipped=path.name.endswith(".gz")) as f:
+                for line in _lines(db, ids):
+                    f.write(line + "\n")
+                    count += 1
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            db.rollback()  # ends the read transaction
         os.replace(tmp, path)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot write the archive ({e})") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return count - 1  # the first line is the header
 
 
@@ -127,43 +142,54 @@ def read_archive(path: str | Path, db: sqlite3.Connection) -> None:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such archive file")
-    with _open(path, "r", zipped=path.name.endswith(".gz")) as f, db:
-        try:
-            head = json.loads(f.readline() or "null")
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as e:
-            raise ConfigError(f"{path}: not an algoreg archive ({e})") from None
-        if not isinstance(head, dict) or not isinstance(head.get("meta", {}), dict):
-            raise ConfigError(f"{path}: not an algoreg archive (its first line is not a header)")
-        if head.get("algoreg_archive") is None:
-            raise ConfigError(
-                f"{path}: not an algoreg archive (its first line has no 'algoreg_archive' "
-                "header; archives are written by `algoreg export DIR --archive FILE`)"
-            )
-        if head["algoreg_archive"] != VERSION:
-            raise ConfigError(
-                f"{path}: archive format {head['algoreg_archive']!r}; this algoreg reads "
-                f"format {VERSION}"
-            )
-        for key, value in head.get("meta", {}).items():
-            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
-        number = 1
-        try:
-            for number, line in enumerate(f, start=2):  # noqa: B007 (named in the errors)
-                _insert(db, json.loads(line))
-        except (KeyError, TypeError, ValueError, sqlite3.Error) as e:  # a JSONDecodeError,
-            # a UnicodeDecodeError are ValueErrors; sqlite3: e.g. one trial's history twice
-            raise ConfigError(f"{path}, line {number}: not a trial record ({e!r})") from None
-        except (OSError, EOFError) as e:
-            raise ConfigError(f"{path}: truncated or corrupt after line {number} ({e})") from None
+    number = 1  # the line being read, for the errors
+    try:
+        with _open(path, "r", zipped=path.name.endswith(".gz")) as f, db:
+            try:
+                head = json.loads(f.readline() or "null")
+            except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+                raise ConfigError(f"{path}: not an algoreg archive ({e})") from None
+            _check_head(path, head)
+            for key, value in head.get("meta", {}).items():
+                db.execute("INSERT INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+            for number, line in enumerate(f, start=2):
+                try:
+                    _insert(db, json.loads(line))
+                except (KeyError, TypeError, ValueError, sqlite3.Error) as e:
+                    # ValueError: also JSONDecodeError, UnicodeDecodeError; sqlite3.Error:
+                    # e.g. one trial recorded twice
+                    raise ConfigError(
+                        f"{path}, line {number}: not a trial record ({e!r})"
+                    ) from None
+    except (OSError, EOFError, zlib.error) as e:
+        where = "its header" if number == 1 else f"line {number}"
+        raise ConfigError(f"{path}: unreadable, truncated or corrupt at {where} ({e})") from None
+
+
+def _check_head(path: Path, head: object) -> None:
+    if not isinstance(head, dict) or not isinstance(head.get("meta", {}), dict):
+        raise ConfigError(f"{path}: not an algoreg archive (its first line is not a header)")
+    if head.get("algoreg_archive") is None:
+        raise ConfigError(
+            f"{path}: not an algoreg archive (its first line has no 'algoreg_archive' "
+            "header; archives are written by `algoreg export DIR --archive FILE`)"
+        )
+    if head["algoreg_archive"] != VERSION:
+        raise ConfigError(
+            f"{path}: archive format {head['algoreg_archive']!r}; this algoreg reads "
+            f"format {VERSION}"
+        )
 
 
 def _insert(db: sqlite3.Connection, record: dict) -> None:
     trial = dict(record["trial"])
     tid = trial["trial_id"]
+    if not isinstance(trial["config"], dict) or not isinstance(trial["metrics"], dict):
+        raise TypeError("config and metrics must be tables")
     trial["config"] = json.dumps(trial["config"], sort_keys=True)  # as Store.write encodes them
     trial["metrics"] = json.dumps(trial["metrics"])
     db.execute(
-        f"INSERT OR REPLACE INTO trials VALUES ({', '.join('?' * len(_COLUMNS))})",
+        f"INSERT INTO trials VALUES ({', '.join('?' * len(_COLUMNS))})",
         tuple(trial[c] for c in _COLUMNS),
     )
     db.executemany(
@@ -177,8 +203,15 @@ def _insert(db: sqlite3.Connection, record: dict) -> None:
     db.executemany(
         "INSERT INTO history_vectors VALUES (?, ?, ?, ?)",
         [
-            (tid, step, name, base64.b64decode(v, validate=True))
+            (tid, step, name, _vector(v))
             for name, rows in record["vectors"].items()
             for step, v in rows
         ],
     )
+
+
+def _vector(text: str) -> bytes:
+    data = base64.b64decode(text, validate=True)
+    if len(data) % 8:
+        raise ValueError(f"a vector of {len(data)} bytes is not float64 values")
+    return data

@@ -83,6 +83,10 @@ class StudyError(ConfigError):
     """An invalid study file or override; the message starts with ``file:line:``."""
 
 
+class UnusedRuleError(StudyError):
+    """A ``[[where]]`` rule that matches none of the study file's grid points."""
+
+
 @dataclass(frozen=True)
 class Axis:
     """One grid dimension: ``keys`` (dotted) take the value tuples in ``values`` together."""
@@ -263,13 +267,26 @@ def load_study(
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"{source}: not valid TOML: {exc}") from None
     quick_table = raw.pop("quick", {})
+    written = copy.deepcopy(raw)
     if quick:
         if not quick_table:
             raise StudyError(f"{source}: --quick needs a [quick] table of overrides in the file")
         raw = apply_overrides(raw, list(_flatten(quick_table)))
-    raw = apply_overrides(raw, [parse_override(o) for o in overrides])
-    # a [[where]] rule written for the full grid may match nothing of a --quick or --set subset
-    return from_dict(raw, source=source, text=text, rules_must_match=not quick and not overrides)
+    parsed = [parse_override(o) for o in overrides]
+    raw = apply_overrides(raw, parsed)
+    narrowed = quick or bool(parsed)
+    study = from_dict(raw, source=source, text=text, rules_must_match=not narrowed)
+    if narrowed and study.rules:
+        # a --quick or --set subset (a shard) may leave a rule's points out, but each rule
+        # must match a point of the file's own grid (the data folder is not a grid change)
+        data = [(k, v) for k, v in parsed if k == "problem.path"]
+        try:
+            from_dict(apply_overrides(written, data), source=source, text=text)
+        except UnusedRuleError:
+            raise
+        except StudyError:
+            pass  # the file loads only with its overrides: it has no grid of its own to check
+    return study
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
@@ -396,7 +413,8 @@ def from_dict(
     for i, hit in enumerate(used):
         if rules_must_match and not hit:
             matched = ", ".join(f"{k} = {v!r}" for k, v in rules[i].match)
-            raise err("where", f"rule {i + 1} ({matched}) matches none of the study's grid points")
+            message = f"rule {i + 1} ({matched}) matches none of the study's grid points"
+            raise UnusedRuleError(str(err("where", message)))
     return study
 
 

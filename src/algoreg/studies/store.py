@@ -78,7 +78,11 @@ class Store:
             self.path = self.directory
             self.db = sqlite3.connect(":memory:")
             self.db.executescript(_SCHEMA)
-            read_archive(self.directory, self.db)
+            try:
+                read_archive(self.directory, self.db)
+            except BaseException:
+                self.db.close()
+                raise
             return
         self.path = self.directory / DB_NAME
         if not create and not self.path.exists():
