@@ -89,12 +89,10 @@ def data_digest(path: str | Path, split: str = "u1") -> str:
     names = ["u.data", *((f"{split}.base", f"{split}.test") if split in CANONICAL_SPLITS else ())]
     stats = []
     for name in names:
-        if not (folder / name).is_file():
-            raise DataNotFoundError(
-                f"{folder / name} does not exist. {WHERE_TO_GET}", folder / name
-            )
-        st = (folder / name).stat()
-        stats.append((name, st.st_size, st.st_mtime_ns))
+        file = folder / name
+        if not file.is_file():
+            raise DataNotFoundError(f"{file} does not exist. {WHERE_TO_GET}", file)
+        stats.append((name, file.stat().st_size, file.stat().st_mtime_ns))
     return _digest(str(folder), tuple(stats))
 
 

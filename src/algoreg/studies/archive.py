@@ -63,14 +63,15 @@ def archive_stem(path: str | Path) -> Path:
 @contextmanager
 def _open(path: Path, mode: str, zipped: bool) -> Iterator[IO[str]]:
     """Text stream of ``path``, through gzip (with a zero timestamp) if ``zipped``."""
+    newline = "\n" if mode == "w" else None  # the same bytes on every platform
     if not zipped:
-        with open(path, mode, encoding="utf-8", newline="\n" if mode == "w" else None) as f:
+        with open(path, mode, encoding="utf-8", newline=newline) as f:
             yield f
         return
     with (
         open(path, mode + "b") as raw,
-        gzip.GzipFile(filename="", mode=mode + "b", fileobj=raw, mtime=0) as zipped,
-        io.TextIOWrapper(zipped, encoding="utf-8") as f,
+        gzip.GzipFile(filename="", mode=mode + "b", fileobj=raw, mtime=0) as gz,
+        io.TextIOWrapper(gz, encoding="utf-8", newline=newline) as f,
     ):
         yield f
 
