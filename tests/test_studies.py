@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -552,6 +553,9 @@ def test_archive_round_trip_is_exact(tmp_path, name):
             },
         )
         assert store.dump(tmp_path / name) == 3
+        umask = os.umask(0)
+        os.umask(umask)
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask  # a file others read
         before, before_ids = _dump_db(store), store.study_ids()
         first = (tmp_path / name).read_bytes()
     with ar.studies.Store(tmp_path / name, create=False) as archived:

@@ -119,6 +119,9 @@ def write_archive(db: sqlite3.Connection, path: str | Path, ids: Iterable[str] |
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
         os.close(fd)
         tmp = Path(name)
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)  # as a plain open() would make it, not mkstemp's 0600
         db.execute("BEGIN")
         try:
             with _open(tmp, "w", zipped=path.name.endswith(".gz")) as f:
