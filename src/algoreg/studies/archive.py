@@ -193,7 +193,7 @@ def _insert(db: sqlite3.Connection, record: dict) -> None:
     trial["config"] = json.dumps(trial["config"], sort_keys=True)  # as Store.write encodes them
     trial["metrics"] = json.dumps(trial["metrics"])
     db.execute(
-        f"INSERT INTO trials VALUES ({', '.join('?' * len(_COLUMNS))})",
+        f"INSERT INTO trials ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
         tuple(trial[c] for c in _COLUMNS),
     )
     db.executemany(
