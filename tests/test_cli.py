@@ -1,5 +1,6 @@
 """The command line end to end, in subprocesses (as a user runs it)."""
 
+import contextlib
 import json
 import os
 import re
@@ -8,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,6 +195,64 @@ def test_sigkill_mid_study_then_resume(tmp_path):
     assert all(after[t] == before[t] for t in before)  # finished trials were not run again
     # every trial's history exactly once: log points 0, 100, …, plus the final step
     assert logged == {t: 1 + -(-s // 100) for t, s in steps.items()}
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_to_coordinator_stops_its_workers(tmp_path, sig):
+    """A signal to the coordinator alone (kill, a scheduler's time limit) ends the run at once
+    with the resume message, and takes the pool's workers with it: their trials would never be
+    stored, and left running they held the exit until they finished."""
+    study = write(tmp_path, seeds=2, steps=100_000_000, extra="tol = 0\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "algoreg", "run", study, "--out", tmp_path / "out", "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and len(_children(proc.pid)) < 3:
+        time.sleep(0.2)  # a resource tracker and two workers
+    workers = _children(proc.pid)
+    assert proc.poll() is None and len(workers) >= 3, proc.stderr.read() if proc.stderr else ""
+    proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        pytest.fail("the coordinator did not exit within 60 s of the signal")
+    assert proc.returncode == 130, err
+    assert "interrupted; rerun the same command to resume" in err
+    assert "2 trials, 0 already stored, 0 run now" in out
+    time.sleep(1)
+    left = [pid for pid in workers if _running(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "worker processes outlived the coordinator"
 
 
 def test_process_pool_matches_in_process(tmp_path):

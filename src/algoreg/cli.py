@@ -13,7 +13,9 @@
 Wherever a study directory DIR is read (status, results, plot, report, merge's sources), an
 archive FILE.jsonl.gz written by ``export --archive`` may stand in its place.
 
-Invalid input prints one ``algoreg: error: ...`` line and exits with status 2.
+Invalid input prints one ``algoreg: error: ...`` line and exits with status 2. SIGTERM (a
+batch scheduler's time limit, ``kill``) is handled as Ctrl-C: finished trials stay stored,
+trials in flight are stopped with their workers, and rerunning the command resumes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -143,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     from .studies.executors import WorkerLost, pin_threads
 
     pin_threads()  # before NumPy/JAX load in this process
+    previous = _sigterm_as_interrupt()
     try:
         code = COMMANDS[args.command](args)
         sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
@@ -159,6 +163,22 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # stdout piped into a reader that stopped early (`| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
         return 141  # as a shell reports a SIGPIPE death
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt():
+    """Have SIGTERM raise KeyboardInterrupt, as SIGINT does; return the handler it replaced
+    (None where none can be set: off the main thread)."""
+    try:
+        return signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:
+        return None
 
 
 def _load(args, path: Path):

@@ -239,9 +239,22 @@ def _execute(batches: list[list[Trial]], jobs: int | None, scheduler: Any) -> It
             except cf.process.BrokenProcessPool as exc:
                 raise WorkerLost(f"a worker process died ({exc}); rerun to resume") from exc
     except BaseException:  # interrupted or closed early: do not wait for batches in flight
-        pool.shutdown(wait=False, cancel_futures=True)
+        stop_pool(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Shut ``pool`` down now, terminating its workers: the batches they run would never be
+    stored (only the coordinator writes), and left running they would hold the cores and keep
+    the interpreter from exiting (it joins the pool's threads) until they finish."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in workers:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in workers:
+        proc.join(timeout=10)
 
 
 def _execute_dask(batches: list[list[Trial]], scheduler: Any) -> Iterator[list[dict]]:
