@@ -29,21 +29,10 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import ConfigError
+from .schema import insert_trial, trial_rows
 
 VERSION = 1
 SUFFIXES = (".jsonl", ".jsonl.gz")
-_COLUMNS = (
-    "trial_id",
-    "config",
-    "status",
-    "error",
-    "metrics",
-    "steps",
-    "wall_s",
-    "batch_size",
-    "version",
-    "finished_at",
-)
 
 
 def is_archive(path: str | Path) -> bool:
@@ -80,8 +69,7 @@ def _lines(db: sqlite3.Connection, ids: Iterable[str] | None) -> Iterator[str]:
     meta = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM meta ORDER BY key")}
     yield json.dumps({"algoreg_archive": VERSION, "meta": meta}, ensure_ascii=False)
     wanted = None if ids is None else set(ids)
-    for row in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM trials ORDER BY rowid"):
-        trial = dict(zip(_COLUMNS, row, strict=True))
+    for trial in trial_rows(db):
         tid = trial["trial_id"]
         if wanted is not None and tid not in wanted:
             continue
@@ -192,10 +180,7 @@ def _insert(db: sqlite3.Connection, record: dict) -> None:
         raise TypeError("config and metrics must be tables")
     trial["config"] = json.dumps(trial["config"], sort_keys=True)  # as Store.write encodes them
     trial["metrics"] = json.dumps(trial["metrics"])
-    db.execute(
-        f"INSERT INTO trials ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-        tuple(trial[c] for c in _COLUMNS),
-    )
+    insert_trial(db, trial)  # not replacing: a trial recorded twice is an error
     db.executemany(
         "INSERT INTO history VALUES (?, ?, ?, ?)",
         [

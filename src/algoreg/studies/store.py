@@ -25,32 +25,9 @@ import numpy as np
 
 from ..errors import ConfigError
 from .archive import is_archive, read_archive, write_archive
+from .schema import SCHEMA, insert_trial, trial_rows
 
 DB_NAME = "results.sqlite"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS trials (
-    trial_id TEXT PRIMARY KEY,
-    config TEXT NOT NULL,
-    status TEXT NOT NULL,
-    error TEXT,
-    metrics TEXT NOT NULL,
-    steps INTEGER,
-    wall_s REAL,
-    batch_size INTEGER,
-    version TEXT,
-    finished_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS history (
-    trial_id TEXT NOT NULL, step INTEGER NOT NULL, name TEXT NOT NULL, value REAL,
-    PRIMARY KEY (trial_id, name, step)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS history_vectors (
-    trial_id TEXT NOT NULL, step INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL,
-    PRIMARY KEY (trial_id, name, step)
-) WITHOUT ROWID;
-"""
 
 
 @dataclass
@@ -77,7 +54,7 @@ class Store:
                 )
             self.path = self.directory
             self.db = sqlite3.connect(":memory:")
-            self.db.executescript(_SCHEMA)
+            self.db.executescript(SCHEMA)
             try:
                 read_archive(self.directory, self.db)
             except BaseException:
@@ -91,7 +68,7 @@ class Store:
         self.db = sqlite3.connect(self.path, timeout=30.0)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        self.db.executescript(SCHEMA)
 
     def close(self) -> None:
         self.db.close()
@@ -147,49 +124,31 @@ class Store:
         with self.db:
             self.db.execute("DELETE FROM history WHERE trial_id = ?", (tid,))
             self.db.execute("DELETE FROM history_vectors WHERE trial_id = ?", (tid,))
-            self.db.execute(
-                "INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    tid,
-                    json.dumps(config, sort_keys=True),
-                    record["status"],
-                    record["error"],
-                    json.dumps(record["metrics"]),
-                    record["steps"],
-                    record["wall_s"],
-                    record.get("batch_size"),
-                    record.get("version"),
-                    now,
-                ),
-            )
+            row = {
+                "trial_id": tid,
+                "config": json.dumps(config, sort_keys=True),
+                "status": record["status"],
+                "error": record["error"],
+                "metrics": json.dumps(record["metrics"]),
+                "steps": record["steps"],
+                "wall_s": record["wall_s"],
+                "batch_size": record.get("batch_size"),
+                "version": record.get("version"),
+                "finished_at": now,
+            }
+            insert_trial(self.db, row, replace=True)
             self.db.executemany("INSERT INTO history VALUES (?, ?, ?, ?)", scalars)
             self.db.executemany("INSERT INTO history_vectors VALUES (?, ?, ?, ?)", vectors)
 
     def trials(self, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Stored trials as dicts (config and metrics decoded), in insertion order."""
-        rows = self.db.execute(
-            "SELECT trial_id, config, status, error, metrics, steps, wall_s, batch_size, version,"
-            " finished_at FROM trials ORDER BY rowid"
-        ).fetchall()
         wanted = None if ids is None else set(ids)
         out = []
-        for tid, config, status, error, metrics, steps, wall, bs, version, at in rows:
-            if wanted is not None and tid not in wanted:
-                continue
-            out.append(
-                {
-                    "trial_id": tid,
-                    "config": json.loads(config),
-                    "status": status,
-                    "error": error,
-                    "metrics": json.loads(metrics),
-                    "steps": steps,
-                    "wall_s": wall,
-                    "batch_size": bs,
-                    "version": version,
-                    "finished_at": at,
-                }
-            )
+        for row in trial_rows(self.db):
+            if wanted is None or row["trial_id"] in wanted:
+                for key in ("config", "metrics"):
+                    row[key] = json.loads(row[key])
+                out.append(row)
         return out
 
     def history(self, trial_id: str) -> dict[str, np.ndarray]:
@@ -228,8 +187,8 @@ class Store:
         }
         summary = MergeSummary()
         take = []
-        for row in other.db.execute("SELECT * FROM trials ORDER BY rowid"):
-            tid, status, metrics = row[0], row[2], json.loads(row[4])
+        for row in trial_rows(other.db):
+            tid, status, metrics = row["trial_id"], row["status"], json.loads(row["metrics"])
             if wanted is not None and tid not in wanted:
                 continue
             if tid not in mine:
@@ -246,8 +205,8 @@ class Store:
             take.append(row)
         with self.db:
             for row in take:
-                tid = row[0]
-                self.db.execute("INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?)", row)
+                tid = row["trial_id"]
+                insert_trial(self.db, row, replace=True)
                 for table in ("history", "history_vectors"):
                     self.db.execute(f"DELETE FROM {table} WHERE trial_id = ?", (tid,))
                     rows = other.db.execute(f"SELECT * FROM {table} WHERE trial_id = ?", (tid,))
