@@ -87,6 +87,27 @@ def test_dry_run_lists_trials(tmp_path, capsys):
     assert "problem.n_obs=50" in lines[1]
 
 
+def test_only_runs_part_of_the_grid_and_keeps_the_rest_pending(tmp_path, capsys):
+    study = str(write(tmp_path, extra='[grid]\n"model.depth" = [1, 2]\n'))
+    out = str(tmp_path / "out")
+    assert main(["run", study, "--only", "model.depth=2", "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "cli-tiny: 4 trials, 2 chosen by --only" and len(lines) == 3
+    assert all("model.depth=2" in line for line in lines[1:])
+    assert main(["run", study, "--only", "model.depth=2", "--out", out, "--jobs", "1"]) == 0
+    assert ", 2 left for later by --only -> " in capsys.readouterr().out
+    assert main(["status", out]) == 0  # the store still describes the whole study
+    assert "cli-tiny: 4 trials: done 2, failed 0, pending 2" in capsys.readouterr().out
+    assert main(["run", study, "--only", "seed=[0,1]", "--out", out, "--jobs", "1"]) == 0
+    said = capsys.readouterr().out
+    assert "4 trials, 2 already stored, 2 run now" in said and "left for later" not in said
+    assert main(["run", study, "--only", "model.depth=3", "--out", out]) == 2
+    assert "model.depth takes the values 1, 2" in capsys.readouterr().err
+    bad = str(tmp_path / "never")
+    assert main(["run", study, "--only", "model.dpth=1", "--out", bad]) == 2
+    assert not Path(bad).exists()  # nothing written for a bad selection
+
+
 def test_output_into_a_reader_that_stops_early_ends_quietly(tmp_path):
     study = write(tmp_path, seeds=3000)  # a dry run prints about 1.5 MB, far past a pipe buffer
     proc = subprocess.Popen(

@@ -6,6 +6,7 @@ import pytest
 
 import algoreg as ar
 from algoreg.studies import StudyError, expand, load_study, make_batches
+from algoreg.studies.grid import select
 
 TINY = """
 name = "tiny"
@@ -182,6 +183,43 @@ def test_overrides():
     assert {t.config["optimizer"]["kind"] for t in trials} == {"gd"}
     fixed = load_study(text=TINY, overrides=["problem.n_obs=30"])  # replaces the grid axis
     assert {t.config["problem"]["n_obs"] for t in expand(fixed)} == {30}
+
+
+def test_select_picks_trials_by_config_value():
+    trials = expand(load_study(text=TINY, overrides=["grid.model.depth=[1, 2, 3]", "n_seeds=3"]))
+    assert len(trials) == 2 * 3 * 3
+
+    def pick(*only):
+        return {
+            (t.config["problem"]["n_obs"], t.config["model"]["depth"], t.seed)
+            for t in select(trials, only)
+        }
+
+    assert pick() == pick(("seed", [0, 1, 2]))  # nothing asked: every trial
+    assert len(pick()) == 18
+    assert pick(("problem.n_obs", 60), ("model.depth", [1, 3]), ("seed", 0)) == {
+        (60, 1, 0),
+        (60, 3, 0),
+    }
+    assert pick(("problem.n_obs", 60.0)) == pick(("problem.n_obs", [60]))  # equal numbers match
+    assert len(pick(("problem.shape", [[10, 10]]))) == 18  # a list-valued field: a list of lists
+    assert [t.trial_id for t in select(trials, [("seed", [2, 0])])] == [
+        t.trial_id for t in trials if t.seed in (0, 2)
+    ]  # the study's order, not the asked one
+    with pytest.raises(
+        StudyError, match=r"--only model.dept: no trial .*did you mean 'model.depth'"
+    ):
+        select(trials, [("model.dept", 2)])
+    with pytest.raises(
+        StudyError,
+        match=r"matches none of the study's 18 trials \(problem.n_obs "
+        r"takes the values 40, 60\)",
+    ):
+        select(trials, [("problem.n_obs", 50)])
+    with pytest.raises(
+        StudyError, match=r"--only seed=2 --only problem.n_obs=\[60\]: matches none.* 40\)$"
+    ):
+        select(trials[:3], [("seed", 2), ("problem.n_obs", [60])])  # the first 3: n_obs 40
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The ``algoreg`` command line.
 
-    algoreg run STUDY.toml [--out DIR] [--jobs N] [--set KEY=VALUE ...] [--dry-run]
+    algoreg run STUDY.toml [--out DIR] [--jobs N] [--set KEY=VALUE ...] [--only KEY=VALUE ...]
+                [--dry-run]
     algoreg status DIR
     algoreg results DIR [--format table|csv|json]
     algoreg plot DIR [--x problem.n_obs] [--y test_error] [--hue method]
@@ -53,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
             default=[],
             metavar="KEY=VALUE",
             help="override a study value, e.g. train.max_steps=5000 or grid.model.depth=[1,2]",
+        )
+        p.add_argument(
+            "--only",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="run only the trials whose config has this value (or one of a list), e.g. "
+            "problem.n_obs=[4000,5000] or seed=0; the rest stay pending in the same store",
         )
         p.add_argument(
             "--data",
@@ -190,6 +199,12 @@ def _load(args, path: Path):
     return load_study(path, overrides=overrides, quick=getattr(args, "quick", False))
 
 
+def _only(args) -> list:
+    from .studies import parse_override
+
+    return [parse_override(item, "--only") for item in args.only]
+
+
 def _run_loaded(args, study) -> tuple[int, Path]:
     from .studies import run_study
 
@@ -204,11 +219,13 @@ def _run_loaded(args, study) -> tuple[int, Path]:
         batch_size=args.batch_size,
         retry_failed=args.retry_failed,
         progress=False if args.no_progress else None,
+        only=_only(args),
     )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
+    later = f", {summary.deferred} left for later by --only" if summary.deferred else ""
     print(
         f"{study.name}: {summary.total} trials, {summary.skipped} already stored, "
-        f"{summary.ran} run now in {summary.seconds:.1f}s ({counts}) -> {out}"
+        f"{summary.ran} run now in {summary.seconds:.1f}s ({counts}){later} -> {out}"
     )
     if summary.interrupted:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
@@ -221,10 +238,13 @@ def cmd_run(args) -> int:
     if args.dry_run:
         from .report import flatten
         from .studies import expand
+        from .studies.grid import select
 
         trials = expand(study)
-        print(f"{study.name}: {len(trials)} trials")
-        for t in trials:
+        chosen = select(trials, _only(args))
+        picked = f", {len(chosen)} chosen by --only" if args.only else ""
+        print(f"{study.name}: {len(trials)} trials{picked}")
+        for t in chosen:
             fields = " ".join(f"{k}={v}" for k, v in flatten(t.config).items())
             print(f"{t.trial_id}  {fields}")
         return 0
@@ -276,10 +296,10 @@ def cmd_results(args) -> int:
     known = {k for r in rows for k in r}
     unknown = [c for c in columns if c not in known]
     if rows and unknown:
-        from .studies.config import _did_you_mean
+        from .studies.config import did_you_mean
 
         raise ConfigError(
-            f"unknown column {unknown[0]!r}" + _did_you_mean(unknown[0], sorted(known))
+            f"unknown column {unknown[0]!r}" + did_you_mean(unknown[0], sorted(known))
         )
     print(format_rows(rows, args.format, columns or None))
     return 0

@@ -12,16 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from ..studies.config import dotted_items
 
-def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+
+def flatten(config: dict[str, Any]) -> dict[str, Any]:
     """{"model": {"depth": 3}} → {"model.depth": 3}."""
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
+    return dict(dotted_items(config))
 
 
 def method_label(config: dict[str, Any], *, with_lam: bool = True) -> str:

@@ -192,7 +192,7 @@ def _error(study_source: str, text: str, dotted: str | None, message: str) -> St
     return StudyError(f"{where}: {key}{message}")
 
 
-def _did_you_mean(name: str, allowed: Iterable[str]) -> str:
+def did_you_mean(name: str, allowed: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(allowed), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -200,12 +200,13 @@ def _did_you_mean(name: str, allowed: Iterable[str]) -> str:
 # ---------------------------------------------------------------- overrides
 
 
-def parse_override(item: str) -> tuple[str, Any]:
+def parse_override(item: str, flag: str = "--set") -> tuple[str, Any]:
     """``key=value`` with a TOML value (``3``, ``1e-3``, ``[1, 2]``, ``"x"``) or a bare word."""
     key, sep, raw = item.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise StudyError(f"--set {item!r}: expected KEY=VALUE, e.g. train.max_steps=5000")
+        example = "train.max_steps=5000" if flag == "--set" else "problem.n_obs=[4000,5000]"
+        raise StudyError(f"{flag} {item!r}: expected KEY=VALUE, e.g. {example}")
     raw = raw.strip()
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
@@ -271,7 +272,7 @@ def load_study(
     if quick:
         if not quick_table:
             raise StudyError(f"{source}: --quick needs a [quick] table of overrides in the file")
-        raw = apply_overrides(raw, list(_flatten(quick_table)))
+        raw = apply_overrides(raw, list(dotted_items(quick_table)))
     parsed = [parse_override(o) for o in overrides]
     raw = apply_overrides(raw, parsed)
     narrowed = quick or bool(parsed)
@@ -289,11 +290,11 @@ def load_study(
     return study
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+def dotted_items(table: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
     """{"train": {"tol": 0}, "grid": {"model.depth": [1]}} → ("train.tol", 0), …"""
     for key, value in table.items():
         if isinstance(value, dict):
-            yield from _flatten(value, f"{prefix}{key}.")
+            yield from dotted_items(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", value
 
@@ -313,7 +314,7 @@ def from_dict(
             raise err(
                 key,
                 f"unknown top-level key; allowed: {', '.join(TOP_KEYS + SECTIONS)}"
-                + _did_you_mean(key, TOP_KEYS + SECTIONS),
+                + did_you_mean(key, TOP_KEYS + SECTIONS),
             )
     name = raw.get("name")
     if not isinstance(name, str) or not re.fullmatch(r"[\w.\-]+", name or ""):
@@ -455,13 +456,13 @@ def _report_spec(table: Any, err) -> dict[str, Any]:
             raise err(
                 dotted,
                 f"unknown key; allowed: {', '.join(REPORT_DEFAULTS)}"
-                + _did_you_mean(key, REPORT_DEFAULTS),
+                + did_you_mean(key, REPORT_DEFAULTS),
             )
         if key == "plot" and value not in REPORT_PLOTS:
             raise err(
                 dotted,
                 f"unknown plot {value!r}; allowed: {', '.join(REPORT_PLOTS)}"
-                + _did_you_mean(str(value), REPORT_PLOTS),
+                + did_you_mean(str(value), REPORT_PLOTS),
             )
         if key in ("x", "y", "hue", "criterion") and not isinstance(value, str):
             raise err(dotted, f"{key} must be a column name (a string), got {value!r}")
@@ -496,7 +497,7 @@ def _check_axis_key(key: str, source: str, text: str, values: list | None = None
             key,
             "grid keys are dotted 'section.key' (or a bare section "
             f"with table values), section one of {', '.join(SECTIONS)}"
-            + _did_you_mean(section, SECTIONS),
+            + did_you_mean(section, SECTIONS),
         )
     if not name and values is not None and not all(isinstance(v, dict) for v in values):
         raise _error(

@@ -19,14 +19,14 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import MemoryWarning
 from .config import Study
-from .grid import Trial, estimated_cost, estimated_memory, expand, make_batches
+from .grid import Trial, estimated_cost, estimated_memory, expand, make_batches, select
 from .runner import run_batch
 from .store import Store
 
@@ -58,6 +58,7 @@ class WorkerLost(RuntimeError):
 class RunSummary:
     total: int
     skipped: int
+    deferred: int = 0  # pending trials left out by ``only``
     ran: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -74,8 +75,13 @@ def run_study(
     retry_failed: bool = False,
     progress: bool | None = None,
     on_record: Callable[[dict], None] | None = None,
+    only: Sequence[tuple[str, Any]] = (),
 ) -> RunSummary:
     """Run every trial of ``study`` not yet in the store at ``out``; return a summary.
+
+    ``only``: run just the trials matching these ``(dotted key, value or list)`` pairs
+    (:func:`.grid.select`), leaving the rest for a later run; the store still records the
+    whole study, so ``status`` and reports count them as pending.
 
     ``jobs``: worker processes (default: CPU count; 1 = in-process). ``scheduler``: a Dask
     scheduler address or ``distributed.Client`` (then ``jobs`` is ignored). ``batch_size``:
@@ -84,19 +90,22 @@ def run_study(
     """
     t0 = time.perf_counter()
     pin_threads()
+    trials = expand(study)
+    chosen = {t.trial_id for t in select(trials, only)}  # before the store: a bad --only
     store = Store(out)
     try:
         store.set_meta("study", study.to_dict())
         store.set_meta("study_text", study.text)
-        trials = expand(study)
         store.set_meta("trial_ids", [t.trial_id for t in trials])
         done = store.finished_ids(include_failed=not retry_failed)
-        pending, total = [t for t in trials if t.trial_id not in done], len(trials)
-        summary = RunSummary(total=total, skipped=total - len(pending))
+        left = [t for t in trials if t.trial_id not in done]
+        pending = [t for t in left if t.trial_id in chosen]
+        total = len(trials)
+        summary = RunSummary(total, total - len(left), deferred=len(left) - len(pending))
         size = batch_size or study.batch_size or _default_batch_size()
         batches = make_batches(pending, size)
         by_id = {t.trial_id: t for t in pending}
-        bar = _Progress(study.name, total, summary.skipped, progress)
+        bar = _Progress(study.name, total - summary.deferred, summary.skipped, progress)
         try:
             for records in _execute(batches, jobs, scheduler):
                 for rec in records:

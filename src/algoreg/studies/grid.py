@@ -13,13 +13,13 @@ import copy
 import hashlib
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .config import Study
+from .config import Study, StudyError, did_you_mean, dotted_items
 from .resolve import resolve_config
 
 
@@ -91,6 +91,33 @@ def expand(study: Study) -> list[Trial]:
         tid = trial_id(config)
         trials.setdefault(tid, Trial(tid, config))
     return list(trials.values())
+
+
+def select(trials: list[Trial], only: Sequence[tuple[str, Any]]) -> list[Trial]:
+    """The trials whose config matches every ``(key, value)`` of ``only`` (``run --only``):
+    the value at the dotted ``key`` (``problem.n_obs``, ``model.depth``, ``seed``) equals
+    ``value`` or, when ``value`` is a list, one of its items (a list-valued field such as
+    ``problem.shape`` is then matched by a list of lists). A key no trial has, or a selection
+    that leaves no trial, is a :class:`StudyError` naming what the study has."""
+    flat = [dict(dotted_items(t.config)) for t in trials]
+    chosen = range(len(trials))
+    for key, value in only:
+        wanted = value if isinstance(value, list) else [value]
+        present = list(dict.fromkeys(json.dumps(f[key]) for f in flat if key in f))  # grid order
+        if not present:
+            keys = sorted({k for f in flat for k in f})
+            raise StudyError(
+                f"--only {key}: no trial of this study has this key{did_you_mean(key, keys)} "
+                f"(keys: {', '.join(keys)})"
+            )
+        chosen = [i for i in chosen if key in flat[i] and flat[i][key] in wanted]
+        if not chosen:
+            asked = " ".join(f"--only {k}={json.dumps(v)}" for k, v in only)
+            raise StudyError(
+                f"{asked}: matches none of the study's {len(trials)} trials "
+                f"({key} takes the values {', '.join(present)})"
+            )
+    return [trials[i] for i in chosen]
 
 
 def batch_key(config: dict[str, Any]) -> str:

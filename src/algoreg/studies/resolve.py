@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from ..errors import ConfigError
-from .config import SECTIONS, StudyError, _did_you_mean, _error
+from .config import SECTIONS, StudyError, _error, did_you_mean
 
 TRAIN_DEFAULTS = {
     "max_steps": 10_000,
@@ -143,7 +143,7 @@ class _Unknown(_Keyed):
         super().__init__(
             key,
             f"unknown value {value!r}; allowed: {', '.join(allowed)}"
-            + _did_you_mean(str(value), allowed),
+            + did_you_mean(str(value), allowed),
         )
 
 
@@ -153,7 +153,7 @@ def _check_keys(params: dict[str, Any], allowed: list[str]) -> None:
             raise _Keyed(
                 key,
                 f"unknown key; allowed: {', '.join(['kind', *allowed])}"
-                + _did_you_mean(key, allowed),
+                + did_you_mean(key, allowed),
             )
 
 
