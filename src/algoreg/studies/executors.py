@@ -257,6 +257,7 @@ def stop_pool(pool: cf.ProcessPoolExecutor) -> None:
     """Shut ``pool`` down now, terminating its workers: the batches they run would never be
     stored (only the coordinator writes), and left running they would hold the cores and keep
     the interpreter from exiting (it joins the pool's threads) until they finish."""
+    # the pool's own process table (private; Python 3.14 adds terminate_workers() for this)
     workers = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in workers:
