@@ -332,6 +332,15 @@ def test_report_writes_markdown_with_claim_table_and_figure(tmp_path):
     assert (tmp_path / "docs" / "figures" / "cli-tiny.png").stat().st_size > 1000
     r = algoreg("report", tmp_path / "nothing", "--out", md)
     assert r.returncode == 2 and "no study results here" in r.stderr
+    # archives: a missing one is named before any work; a corrupt one (read once, by the
+    # report) gets the archive reader's error, and the page written before stays as it was
+    before = md.read_text()
+    r = algoreg("report", out, tmp_path / "missing.jsonl.gz", "--out", md)
+    assert r.returncode == 2 and "missing.jsonl.gz: no such archive file" in r.stderr
+    (tmp_path / "bad.jsonl").write_text("not json\n")
+    r = algoreg("report", out, tmp_path / "bad.jsonl", "--out", md)
+    assert r.returncode == 2 and "bad.jsonl: not an algoreg archive" in r.stderr
+    assert md.read_text() == before
 
 
 def test_report_marks_a_study_with_unfinished_trials_as_partial(tmp_path):

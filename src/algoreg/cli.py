@@ -385,10 +385,14 @@ def cmd_merge(args) -> int:
 
 def cmd_report(args) -> int:
     from .report import write_results
+    from .studies.archive import is_archive
 
-    for d in args.dirs:
-        if not (d / "summary.json").is_file():  # a network experiment's directory
-            _store(d).close()  # a clear error for a directory without results
+    for d in args.dirs:  # a clear error for an input without results, before any work
+        if is_archive(d):  # read once, by the report (its errors are as specific)
+            if not d.is_file():
+                raise ConfigError(f"{d}: no such archive file")
+        elif not (d / "summary.json").is_file():  # else a network experiment's directory
+            _store(d).close()
     print(f"wrote {write_results(args.dirs, args.out)}")
     return 0
 
