@@ -385,12 +385,11 @@ def cmd_merge(args) -> int:
 
 def cmd_report(args) -> int:
     from .report import write_results
-    from .studies.archive import is_archive
+    from .studies.archive import is_archive, require_archive
 
     for d in args.dirs:  # a clear error for an input without results, before any work
         if is_archive(d):  # read once, by the report (its errors are as specific)
-            if not d.is_file():
-                raise ConfigError(f"{d}: no such archive file")
+            require_archive(d)
         elif not (d / "summary.json").is_file():  # else a network experiment's directory
             _store(d).close()
     print(f"wrote {write_results(args.dirs, args.out)}")

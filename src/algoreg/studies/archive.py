@@ -129,11 +129,16 @@ def write_archive(db: sqlite3.Connection, path: str | Path, ids: Iterable[str] |
     return count - 1  # the first line is the header
 
 
+def require_archive(path: str | Path) -> None:
+    """A clear error if there is no archive file at ``path`` (its contents are not read)."""
+    if not Path(path).is_file():
+        raise ConfigError(f"{path}: no such archive file")
+
+
 def read_archive(path: str | Path, db: sqlite3.Connection) -> None:
     """Load the archive at ``path`` into the (empty, schema-initialized) store ``db``."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such archive file")
+    require_archive(path)
     number = 1  # the line being read, for the errors
     try:
         with _open(path, "r", zipped=path.name.endswith(".gz")) as f, db:
