@@ -4,6 +4,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -396,6 +397,16 @@ def test_report_includes_a_network_experiment_directory(tmp_path):
     assert "## deephoyer-digits" in page and "**Paper says:** Yang, Wen & Li" in page
     assert "| l1 | 7 |" in page and "![deephoyer-digits](figures/deephoyer-digits.png)" in page
     assert (tmp_path / "docs" / "figures" / "deephoyer-digits.png").read_bytes() == b"png"
+    # sections follow the page's order, not the arguments' (`algoreg report results/*`)
+    other = tmp_path / "linear"
+    shutil.copytree(exp, other)
+    summary["experiment"] = "linear-endtoend"
+    (other / "summary.json").write_text(json.dumps(summary))
+    (other / "table.md").write_text("# linear-endtoend\n")
+    assert algoreg("report", other, exp, "--out", md).returncode == 0
+    page = md.read_text()
+    assert 0 < page.index("## deephoyer-digits") < page.index("## linear-endtoend")
+    assert f"Run: quick, 1 seed(s); store: `{other}`." in page
 
 
 @pytest.mark.parametrize(

@@ -139,3 +139,11 @@ def test_trial_time_sums_wall_times_in_readable_units():
     assert trial_time([{"wall_s": 7199}]) == "120.0 min"
     assert trial_time([{"wall_s": 7200}, {"wall_s": 1800}]) == "2.5 h"
     assert trial_time([]) == "0.0 s"
+
+
+def test_page_order_places_every_preset_and_experiment_once():
+    from algoreg.networks.experiments import EXPERIMENTS
+    from algoreg.report.markdown import PAGE_ORDER
+    from algoreg.studies import PRESETS
+
+    assert sorted(PAGE_ORDER) == sorted((*PRESETS, *EXPERIMENTS))

@@ -39,6 +39,28 @@ class Section:
     partial: bool = False
 
 
+# The page's order, whatever order the stores are given in (``algoreg report results/*``): the
+# depth-vs-nuclear-norm results first, then the ratio penalty and its ablations, then real data
+# and ordinary networks. A study not named here follows these, in the order it was given.
+PAGE_ORDER = (
+    "arora2019-completion",
+    "arora2019-sensing",
+    "arora2019-sensing-depth2",
+    "arora2019-dynamics",
+    "gunasekar2017",
+    "gunasekar2017-sensing",
+    "razin2020",
+    "zhao2022-penalty",
+    "zhao2022-svd-check",
+    "adam-ablation",
+    "nonlinear-factorization",
+    "movielens100k",
+    "deephoyer-digits",
+    "lowrank-digits",
+    "linear-endtoend",
+)
+
+
 def _source(directory: str | Path, relative_to: Path) -> str:
     """Where the section's numbers come from: an archive (a file kept beside the page, e.g.
     in git) as a link relative to the page, a working study directory by its name."""
@@ -108,7 +130,8 @@ def experiment_section(directory: str | Path, figures: Path, relative_to: Path) 
     lines = (directory / "table.md").read_text().splitlines()
     lines = ["#" + line if line.startswith("#") else line for line in lines]  # one level down
     kind = "quick" if summary.get("quick") else "full"
-    out = [*lines[:1], "", f"Run: {kind}, {summary['seeds']} seed(s); store: `{directory}`.", ""]
+    source = _source(directory, relative_to)
+    out = [*lines[:1], "", f"Run: {kind}, {summary['seeds']} seed(s); store: {source}.", ""]
     if name in CLAIMS:
         out += [f"**Paper says:** {CLAIMS[name]}", ""]
     out += lines[1:]
@@ -126,7 +149,8 @@ def section(directory: str | Path, figures: Path, relative_to: Path) -> Section:
 
 
 def write_results(directories: Sequence[str | Path], out: str | Path) -> Path:
-    """Write the results page for the given study directories; return its path."""
+    """Write the results page for the given study directories, in :data:`PAGE_ORDER`;
+    return its path."""
     out = Path(out)
     figures = out.parent / "figures"
     figures.mkdir(parents=True, exist_ok=True)
@@ -140,6 +164,8 @@ def write_results(directories: Sequence[str | Path], out: str | Path) -> Path:
         "",
     ]
     sections = [section(d, figures, out.parent) for d in directories]
+    rank = {name: i for i, name in enumerate(PAGE_ORDER)}
+    sections.sort(key=lambda s: rank.get(s.name, len(rank)))  # stable: the rest as given
     out.write_text("\n".join([*head, *overview(sections), *(s.text for s in sections)]))
     return out
 
@@ -169,4 +195,11 @@ def overview(sections: Sequence[Section]) -> list[str]:
     return [*lines, ""]
 
 
-__all__ = ["Section", "experiment_section", "overview", "study_section", "write_results"]
+__all__ = [
+    "PAGE_ORDER",
+    "Section",
+    "experiment_section",
+    "overview",
+    "study_section",
+    "write_results",
+]
