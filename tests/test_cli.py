@@ -63,6 +63,13 @@ def test_run_status_results_plot_export(tmp_path):
     assert "4 trials, 0 already stored, 4 run now" in r.stdout
     r = algoreg("status", out)
     assert "cli-tiny: 4 trials: done 4, failed 0, pending 0" in r.stdout
+    import jax  # each trial records the software it ran with; status lists it
+
+    from algoreg import __version__
+    from algoreg.studies.runner import software
+
+    assert software().startswith(f"algoreg {__version__}, jax {jax.__version__}, jaxlib ")
+    assert f"\n  ran with {software()}: 4 trials\n" in r.stdout
     r = algoreg("results", out, "--format", "json")
     rows = json.loads(r.stdout)
     assert len(rows) == 4 and {row["model.depth"] for row in rows} == {1, 2}
@@ -535,7 +542,7 @@ def test_status_and_results_show_the_study_and_name_trials_from_an_earlier_grid(
 
     with Store(out) as store:  # the study's 2 trials' time, not the earlier grid's
         seconds = sum(t["wall_s"] for t in store.trials(store.study_ids()))
-    assert capsys.readouterr().out.strip() == (
+    assert capsys.readouterr().out.splitlines()[0] == (
         "cli-tiny: 2 trials: done 2, failed 0, pending 0 (max_steps 2); "
         f"trial time summed: {seconds:.1f} s; "
         "2 more stored that are not in the study's grid now"

@@ -258,6 +258,8 @@ def _store(path: Path):
 
 
 def cmd_status(args) -> int:
+    from collections import Counter
+
     from .report import trial_time
     from .studies.archive import archive_stem
 
@@ -266,7 +268,9 @@ def cmd_status(args) -> int:
         counts = store.counts(ids)
         others = sum(store.counts().values()) - sum(counts.values())  # from an earlier grid
         name = (store.meta("study") or {}).get("name", archive_stem(args.dir).name)
-        spent = trial_time(store.trials(ids))
+        trials = store.trials(ids)
+        spent = trial_time(trials)
+    builds = Counter(t["version"] for t in trials if t["version"])
     done = sum(v for k, v in counts.items() if k != "failed")
     detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(
@@ -276,6 +280,8 @@ def cmd_status(args) -> int:
         + (f"; trial time summed: {spent}" if counts else "")
         + (f"; {others} more stored that are not in the study's grid now" if others else "")
     )
+    for build, n in builds.most_common():  # more than one: the numbers may not be comparable
+        print(f"  ran with {build}: {n} trials")
     return 0
 
 

@@ -5,6 +5,7 @@ failure: an exception becomes a ``failed`` record carrying the error.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import traceback
@@ -87,6 +88,20 @@ def early_stopping_metrics(
     return out
 
 
+@functools.cache
+def software() -> str:
+    """What a trial ran with, stored as its ``version``: the same trial can end elsewhere under
+    another JAX / XLA / LAPACK build (zhao2022-svd-check's exact-SVD rows at depths 2–3 did),
+    so a store says which build each trial's numbers come from."""
+    import jax
+    import jaxlib
+
+    return (
+        f"algoreg {__version__}, jax {jax.__version__}, jaxlib {jaxlib.__version__}, "
+        f"numpy {np.__version__}, {jax.default_backend()}"
+    )
+
+
 def _record(trial_id: str, result, wall: float, batch_size: int) -> dict[str, Any]:
     metrics = {k: (None if not np.isfinite(v) else float(v)) for k, v in result.metrics.items()}
     return {
@@ -97,7 +112,7 @@ def _record(trial_id: str, result, wall: float, batch_size: int) -> dict[str, An
         "steps": int(result.steps),
         "wall_s": wall,
         "batch_size": batch_size,
-        "version": __version__,
+        "version": software(),
         "history": {k: np.asarray(v).tolist() for k, v in result.history.items()},
     }
 
@@ -112,7 +127,7 @@ def _failed(trial_id: str, exc: BaseException, wall: float) -> dict[str, Any]:
         "steps": 0,
         "wall_s": wall,
         "batch_size": 1,
-        "version": __version__,
+        "version": software(),
         "history": {},
     }
 

@@ -2,12 +2,13 @@
 
 Only the coordinating process writes (and ``algoreg merge``, which copies whole trials from
 other stores in one transaction). Each finished trial is one transaction — its row in
-``trials`` (config JSON, status, error, final metrics JSON, steps, wall time, package version)
-and its logged history in the long tables ``history`` (scalars) and ``history_vectors``
-(singular values, as little-endian float64 bytes) — so a study killed at any moment keeps every
-trial it had finished and loses only those in flight. Readers (``status``, ``results``) may
-open the database while a study runs. ``Store(FILE, create=False)`` opens an archive
-(:mod:`.archive`, the store as one text file) in memory instead.
+``trials`` (config JSON, status, error, final metrics JSON, steps, wall time, the software it
+ran with) and its logged history in the long tables ``history`` (scalars) and
+``history_vectors`` (singular values, as little-endian float64 bytes) — so a study killed at
+any moment keeps every trial it had finished and loses only those in flight. Readers
+(``status``, ``results``) may open the database while a study runs. ``Store(FILE,
+create=False)`` opens an archive (:mod:`.archive`, the store as one text file) in memory
+instead.
 """
 
 from __future__ import annotations
