@@ -1,5 +1,7 @@
-"""The README's promises: its study example is valid, and CI runs its test command."""
+"""The README's promises: its study example is valid, CI runs its test command, and
+docs/results.md is what `algoreg report` writes from results/."""
 
+import os
 import re
 from pathlib import Path
 
@@ -20,3 +22,16 @@ def test_ci_runs_the_readme_test_command():
     command = 'pip install -e ".[test]" && python -m pytest'
     assert command in readme
     assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_results_page_is_what_report_writes_from_the_archives(tmp_path):
+    """docs/results.md is generated, not edited: `algoreg report results/* --out
+    docs/results.md` writes it again (all but its dated first line) from results/ alone."""
+    from algoreg.report import write_results
+
+    page = write_results(sorted((ROOT / "results").iterdir()), tmp_path / "docs" / "results.md")
+    link = Path(os.path.relpath(ROOT / "results", page.parent)).as_posix()
+    fresh = page.read_text().replace(f"(<{link}/", "(<../results/")
+    fresh = fresh.replace(str(ROOT / "results"), "results")  # experiment folders, by path
+    kept = (ROOT / "docs" / "results.md").read_text()
+    assert fresh.splitlines()[3:] == kept.splitlines()[3:]
