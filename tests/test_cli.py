@@ -381,6 +381,14 @@ def test_reproduce_razin2020_history_report(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "unobserved_abs_max_mean" in r.stdout
     assert (out / "figure.png").stat().st_size > 1000
+    # `plot` with no columns draws the study's own figure (a history plot, no problem.n_obs)
+    drawn = (out / "figure.png").read_bytes()
+    (out / "figure.png").unlink()
+    r = algoreg("plot", out)
+    assert r.returncode == 0, r.stderr
+    assert (out / "figure.png").read_bytes() == drawn
+    r = algoreg("plot", out, "--y", "unobserved_abs_max")
+    assert r.returncode == 2 and "unknown column 'problem.n_obs'" in r.stderr
     rows = (out / "summary.csv").read_text().splitlines()
     assert rows[0].startswith("method,train_loss_mean")
     for line in rows[1:]:  # depth 2–4: loss well below its start, |W11| far above 0

@@ -96,9 +96,10 @@ def _parser() -> argparse.ArgumentParser:
 
     plot = sub.add_parser("plot", help="paper-style figure (PNG + PDF) of a study")
     plot.add_argument("dir", type=Path)
-    plot.add_argument("--x", default="problem.n_obs")
-    plot.add_argument("--y", default="test_error")
-    plot.add_argument("--hue", default="method")
+    own = "; with none of --x, --y, --hue: the study's own figure, as reproduce and report draw it"
+    plot.add_argument("--x", help=f"x column (default problem.n_obs{own})")
+    plot.add_argument("--y", help="y column, mean ± sd over seeds (default test_error)")
+    plot.add_argument("--hue", help="one line per value of this column (default method)")
     plot.add_argument("--out", type=Path, help="figure path without suffix (default: DIR/figure)")
 
     export = sub.add_parser(
@@ -257,6 +258,17 @@ def _store(path: Path):
     return Store(path, create=False)
 
 
+def _require_results(path: Path) -> None:
+    """A clear error for a path without study results, before any work; an archive is only
+    checked to exist (the reader that reads it once has errors as specific)."""
+    from .studies.archive import is_archive, require_archive
+
+    if is_archive(path):
+        require_archive(path)
+    else:
+        _store(path).close()
+
+
 def cmd_status(args) -> int:
     from collections import Counter
 
@@ -312,21 +324,30 @@ def cmd_results(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from .report import plot_summary
+    from .report import load_report, plot_summary, write_figure
     from .studies.archive import archive_stem
 
+    out = args.out or _figure_path(args.dir)
+    if args.x is args.y is args.hue is None and not args.all:  # the study's [report] figure
+        _require_results(args.dir)
+        report = load_report(args.dir)
+        if not report.rows:
+            raise ConfigError(f"{args.dir}: no finished trials to plot")
+        print("wrote " + ", ".join(map(str, write_figure(report, out))))
+        return 0
     rows = _rows(args.dir, args.all)
     if not rows:
         raise ConfigError(f"{args.dir}: no finished trials to plot")
-    for key in (args.x, args.y, args.hue):
+    x, y, hue = args.x or "problem.n_obs", args.y or "test_error", args.hue or "method"
+    for key in (x, y, hue):
         if key not in rows[0]:
             raise ConfigError(f"unknown column {key!r}; available: {', '.join(rows[0])}")
     paths = plot_summary(
         rows,
-        args.out or _figure_path(args.dir),
-        x=args.x,
-        y=args.y,
-        hue=args.hue,
+        out,
+        x=x,
+        y=y,
+        hue=hue,
         title=archive_stem(args.dir).name,
     )
     print("wrote " + ", ".join(map(str, paths)))
@@ -391,13 +412,10 @@ def cmd_merge(args) -> int:
 
 def cmd_report(args) -> int:
     from .report import write_results
-    from .studies.archive import is_archive, require_archive
 
-    for d in args.dirs:  # a clear error for an input without results, before any work
-        if is_archive(d):  # read once, by the report (its errors are as specific)
-            require_archive(d)
-        elif not (d / "summary.json").is_file():  # else a network experiment's directory
-            _store(d).close()
+    for d in args.dirs:
+        if not (d / "summary.json").is_file():  # else a network experiment's directory
+            _require_results(d)
     print(f"wrote {write_results(args.dirs, args.out)}")
     return 0
 
