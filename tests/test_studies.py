@@ -676,3 +676,22 @@ def _trial_line(tid):
     }
     history = {"train_loss": [[0, 1.0]]}
     return json.dumps({"trial": trial, "history": history, "vectors": {}}) + "\n"
+
+
+def test_a_failed_trial_is_recorded_even_when_the_backend_will_not_start(monkeypatch):
+    """The record of a failure names the software it ran with without raising itself."""
+    import jax
+
+    from algoreg.studies import runner
+
+    def broken() -> str:
+        raise RuntimeError("Unable to initialize backend 'cuda'")
+
+    runner.software.cache_clear()
+    monkeypatch.setattr(jax, "default_backend", broken)
+    try:
+        record = runner._failed("t0", ValueError("bad"), 0.5)
+    finally:
+        runner.software.cache_clear()
+    assert record["status"] == "failed" and "ValueError: bad" in record["error"]
+    assert record["version"].endswith(", no backend (RuntimeError)")

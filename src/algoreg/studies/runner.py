@@ -92,13 +92,18 @@ def early_stopping_metrics(
 def software() -> str:
     """What a trial ran with, stored as its ``version``: the same trial can end elsewhere under
     another JAX / XLA / LAPACK build (zhao2022-svd-check's exact-SVD rows at depths 2–3 did),
-    so a store says which build each trial's numbers come from."""
+    so a store says which build each trial's numbers come from. It never raises: a failed
+    trial's record (which calls it) must survive a backend that would not start."""
     import jax
     import jaxlib
 
+    try:
+        backend = jax.default_backend()
+    except RuntimeError as exc:
+        backend = f"no backend ({type(exc).__name__})"
     return (
         f"algoreg {__version__}, jax {jax.__version__}, jaxlib {jaxlib.__version__}, "
-        f"numpy {np.__version__}, {jax.default_backend()}"
+        f"numpy {np.__version__}, {backend}"
     )
 
 
