@@ -63,9 +63,10 @@ def test_every_quick_preset_runs_and_reports(name, tmp_path, capsys):
         args += ["--data", str(ml100k_path())]
     assert main(args) == 0
     out = capsys.readouterr().out
-    report = load_report(tmp_path / name)
-    assert report.rows and len(report.rows) == report.planned
-    assert not [r for r in report.rows if r["status"] == "failed"]
-    assert (tmp_path / name / "summary.csv").read_text().count("\n") == len(report.table) + 1
+    with load_report(tmp_path / name) as report:
+        assert report.rows and len(report.rows) == report.planned
+        assert not [r for r in report.rows if r["status"] == "failed"]
+        rows = (tmp_path / name / "summary.csv").read_text().count("\n")
+        assert rows == len(report.table) + 1
     assert (tmp_path / name / "figure.png").stat().st_size > 1000
     assert out.count("\ncheck: ") == len(report.checks)

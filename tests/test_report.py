@@ -147,3 +147,18 @@ def test_page_order_places_every_preset_and_experiment_once():
     from algoreg.studies import PRESETS
 
     assert sorted(PAGE_ORDER) == sorted((*PRESETS, *EXPERIMENTS))
+
+
+def test_load_report_closes_its_store_when_the_block_ends():
+    """Deterministically, in this thread (a finalizer in another thread made SQLite raise)."""
+    import sqlite3
+    from pathlib import Path
+
+    from algoreg.report import load_report
+
+    archive = Path(__file__).resolve().parents[1] / "results" / "razin2020.jsonl.gz"
+    with load_report(archive) as report:
+        tid = report.rows[0]["trial_id"]
+        assert len(report.history(tid)["step"]) > 1  # histories are read from the open store
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        report.history(tid)

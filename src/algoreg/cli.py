@@ -330,10 +330,10 @@ def cmd_plot(args) -> int:
     out = args.out or _figure_path(args.dir)
     if args.x is args.y is args.hue is None and not args.all:  # the study's [report] figure
         _require_results(args.dir)
-        report = load_report(args.dir)
-        if not report.rows:
-            raise ConfigError(f"{args.dir}: no finished trials to plot")
-        print("wrote " + ", ".join(map(str, write_figure(report, out))))
+        with load_report(args.dir) as report:
+            if not report.rows:
+                raise ConfigError(f"{args.dir}: no finished trials to plot")
+            print("wrote " + ", ".join(map(str, write_figure(report, out))))
         return 0
     rows = _rows(args.dir, args.all)
     if not rows:
@@ -444,15 +444,15 @@ def cmd_reproduce(args) -> int:
     code, out = _run_loaded(args, study)
     from .report import format_rows, load_report, write_figure
 
-    report = load_report(out)
-    if report.rows:
-        (out / "summary.csv").write_text(format_rows(report.table, "csv", report.columns))
-        print(report.note)
-        print(format_rows(report.table, columns=report.columns))
-        for check in report.checks:
-            print(f"check: {check.line()}")
-        paths = write_figure(report, out / "figure")
-        print("wrote " + ", ".join(map(str, [out / "summary.csv", *paths])))
+    with load_report(out) as report:
+        if report.rows:
+            (out / "summary.csv").write_text(format_rows(report.table, "csv", report.columns))
+            print(report.note)
+            print(format_rows(report.table, columns=report.columns))
+            for check in report.checks:
+                print(f"check: {check.line()}")
+            paths = write_figure(report, out / "figure")
+            print("wrote " + ", ".join(map(str, [out / "summary.csv", *paths])))
     return code
 
 

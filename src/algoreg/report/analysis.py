@@ -4,8 +4,8 @@ that both ``algoreg reproduce`` and the generated ``docs/results.md`` get them f
 from __future__ import annotations
 
 import math
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,25 +43,21 @@ def _spec(meta: dict[str, Any]) -> dict[str, Any]:
     return {**REPORT_DEFAULTS, **(meta.get("report") or {})}
 
 
-def load_report(directory: str | Path) -> StudyReport:
-    """Read a study store (or archive) and build its report. Histories are read lazily, per
-    trial, from the store opened here, which stays open while the report lives."""
+@contextmanager
+def load_report(directory: str | Path) -> Iterator[StudyReport]:
+    """``with load_report(DIR) as report:`` a study store's (or archive's) report. Histories
+    are read lazily, per trial, from the store opened here; it closes when the block ends, in
+    the thread that opened it (SQLite refuses any other)."""
     from ..studies import Store
     from ..studies.archive import archive_stem
 
     directory = Path(directory)
-    store = Store(directory, create=False)
-    try:
+    with Store(directory, create=False) as store:
         meta = store.meta("study") or {}
         ids = store.study_ids() or []
         trials = store.trials(ids)
         name = meta.get("name", archive_stem(directory).name)
-        report = build_report(name, meta, result_rows(trials), store.history, planned=len(ids))
-    except BaseException:
-        store.close()
-        raise
-    weakref.finalize(report, store.close)
-    return report
+        yield build_report(name, meta, result_rows(trials), store.history, planned=len(ids))
 
 
 def build_report(

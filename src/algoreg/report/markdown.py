@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .analysis import load_report, write_figure
+from .analysis import StudyReport, load_report, write_figure
 from .checks import VERDICTS, CheckResult
 from .table import summarize, trial_time
 
@@ -73,7 +73,11 @@ def _source(directory: str | Path, relative_to: Path) -> str:
 
 def study_section(directory: str | Path, figures: Path, relative_to: Path) -> Section:
     """One study's section (its figure is written into ``figures``)."""
-    report = load_report(directory)
+    with load_report(directory) as report:
+        return _study_section(report, _source(directory, relative_to), figures, relative_to)
+
+
+def _study_section(report: StudyReport, source: str, figures: Path, relative_to: Path) -> Section:
     study, rows, name = report.meta, report.rows, report.name
     out = [f"## {name}", ""]
     if study.get("description"):
@@ -84,7 +88,7 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> Se
     spent = trial_time(rows)
     out += [
         f"Trials: {len(rows)} (how they ended: {counts}); seeds per setting: {seeds};"
-        f" trial time summed over trials: {spent}; store: {_source(directory, relative_to)}.",
+        f" trial time summed over trials: {spent}; store: {source}.",
         "",
     ]
     partial = report.planned > len(rows)
