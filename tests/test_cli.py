@@ -428,7 +428,9 @@ def test_report_includes_a_network_experiment_directory(tmp_path):
     ("args", "match"),
     [
         (["--penalties", "foo"], "unknown penalty 'foo'"),
-        (["--sizes", "10by10"], "--sizes takes MxN items"),
+        (["--sizes", "10by10"], "argument --sizes: takes MxN items"),
+        (["--sizes", "0x10"], "positive integers such as 100x100, got '0x10'"),
+        (["--depths", "-1"], "argument --depths: must be a positive integer (>= 1), got -1"),
     ],
 )
 def test_bench_rejects_bad_arguments(args, match, capsys):

@@ -42,6 +42,36 @@ def test_select_best_uses_the_validation_metric_not_the_test_metric():
     assert best["test_error_sd"] == pytest.approx(0.01)
 
 
+def test_diverged_and_failed_trials_are_left_out_of_summaries_and_say_so():
+    """A diverged trial's last finite iterate is often its initialization (test error ≈ 1):
+    averaged in, it made a page call a run that diverged at step 2 the best method."""
+    r = [
+        {"method": "a", "test_error": 0.1, "status": "converged"},
+        {"method": "a", "test_error": 0.3, "status": "max_steps"},
+        {"method": "a", "test_error": 1.0, "status": "diverged"},
+        {"method": "a", "test_error": math.nan, "status": "failed"},
+        {"method": "a", "test_error": math.nan, "status": "converged"},
+        {"method": "b", "test_error": 1e-3, "status": "diverged"},
+    ]
+    s = {g["method"]: g for g in summarize(r, ["method"], "test_error")}
+    assert s["a"]["test_error_mean"] == pytest.approx(0.2) and s["a"]["n"] == 2
+    assert s["a"]["n_missing"] == 3
+    assert s["a"]["left_out"] == "1 diverged, 1 failed, 1 no value"
+    assert math.isnan(s["b"]["test_error_mean"]) and s["b"]["left_out"] == "1 diverged"
+
+
+def test_select_best_never_picks_a_setting_that_diverged_on_some_seed():
+    r = rows()
+    for row in r:  # λ = 0.01 has the lowest validation error, but one of its seeds diverged
+        if row["penalty.lam"] == 0.01 and row["seed"] == 1:
+            row.update(status="diverged", val_error=0.0)
+    (best,) = select_best(r, ["method_family", "problem.n_obs"])
+    assert best["penalty.lam"] == 0.001 and best["left_out"] == ""
+    r = [row for row in r if row["penalty.lam"] == 0.01]  # the only setting left
+    (best,) = select_best(r, ["method_family", "problem.n_obs"])
+    assert best["val_error_mean"] == pytest.approx(0.19) and best["left_out"] == "1 diverged"
+
+
 def test_format_rows_csv_and_table():
     text = format_rows([{"a": 1, "b": 0.123456}], "table")
     assert text.splitlines()[1].split() == ["1", "0.1235"]

@@ -25,14 +25,50 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
 from .errors import ConfigError
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors end, like every other error, in one ``algoreg: error: …`` line (exit 2),
+    naming the subcommand and the flag."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        where = self.prog.removeprefix("algoreg").strip()
+        self.exit(2, f"algoreg: error: {where + ': ' if where else ''}{message}\n")
+
+
+def _positive_int(text: str) -> int:
+    """An argument that must be an integer >= 1 (``--jobs``, ``--batch-size``, …)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (>= 1), got {value}")
+    return value
+
+
+def _matrix_size(text: str) -> tuple[int, int]:
+    """A ``--sizes`` item: MxN with positive integers, e.g. 100x100."""
+    m, sep, n = text.lower().partition("x")
+    try:
+        size = (int(m), int(n))
+    except ValueError:
+        size = None
+    if not sep or size is None or min(size) < 1:
+        raise argparse.ArgumentTypeError(
+            f"takes MxN items with positive integers such as 100x100, got {text!r}"
+        )
+    return size
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="algoreg",
         description="Implicit and explicit regularization in low-rank recovery.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -43,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--out", type=Path, help="study directory (default: runs/NAME)")
         p.add_argument(
             "--jobs",
-            type=int,
+            type=_positive_int,
             default=None,
             help="worker processes (default: all cores; 1 = in-process)",
         )
@@ -71,9 +107,15 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--scheduler", help="Dask scheduler address (tcp://HOST:PORT)")
         p.add_argument(
             "--batch-size",
-            type=int,
+            type=_positive_int,
             default=None,
             help="trials per engine batch (default: 1 on CPU, 64 on a GPU)",
+        )
+        p.add_argument(
+            "--max-trials",
+            type=_positive_int,
+            default=None,
+            help="refuse a study of more trials than this (default: 10,000)",
         )
         p.add_argument("--retry-failed", action="store_true", help="rerun trials that failed")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -139,20 +181,25 @@ def _parser() -> argparse.ArgumentParser:
     executor_args(rep)
     bench = sub.add_parser("bench", help="engine throughput table (steps/s vs the FLOP floor)")
     bench.add_argument("--quick", action="store_true", help="100x100 only (about a minute)")
-    bench.add_argument("--sizes", nargs="*", default=None, help="e.g. 100x100 943x1682")
-    bench.add_argument("--depths", type=int, nargs="*", default=None)
+    bench.add_argument(
+        "--sizes", type=_matrix_size, nargs="*", default=None, help="e.g. 100x100 943x1682"
+    )
+    bench.add_argument("--depths", type=_positive_int, nargs="*", default=None)
     bench.add_argument("--optimizers", nargs="*", default=None, choices=("gd", "adam"))
     bench.add_argument(
         "--penalties", nargs="*", default=None, help="none svd subspace newton_schulz gram"
     )
-    bench.add_argument("--batches", type=int, nargs="*", default=None)
-    bench.add_argument("--iterations", type=int, default=8, help="Newton–Schulz steps")
-    bench.add_argument("--rank", type=int, default=16, help="the subspace method's rank")
+    bench.add_argument("--batches", type=_positive_int, nargs="*", default=None)
+    bench.add_argument("--iterations", type=_positive_int, default=8, help="Newton–Schulz steps")
+    bench.add_argument("--rank", type=_positive_int, default=16, help="the subspace method's rank")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (already printed, status 2) or --help (0)
+        return exc.code if isinstance(exc.code, int) else 2
     from .studies.executors import WorkerLost, pin_threads
 
     pin_threads()  # before NumPy/JAX load in this process
@@ -173,9 +220,31 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # stdout piped into a reader that stopped early (`| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
         return 141  # as a shell reports a SIGPIPE death
+    except OSError as exc:  # a file the command reads or writes: missing, read-only, full…
+        where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+        print(f"algoreg: error: {where or 'I/O'}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:  # a store that changed or broke while being read or written
+        print(f"algoreg: error: results database: {exc}", file=sys.stderr)
+        return 1
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _output_file(path: Path, flag: str) -> Path:
+    """Check that ``path`` can be written as a file (given by ``flag``): not a directory, and
+    no file where one of its parent directories must be."""
+    if path.is_dir():
+        raise ConfigError(f"{flag} {path}: is a directory; give the path of a file to write")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{flag} {path}: {parent} is a file, not a directory")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise ConfigError(f"{flag} {path}: cannot write in {parent}")
+            break
+    return path
 
 
 def _interrupt(signum, frame) -> None:
@@ -197,7 +266,12 @@ def _load(args, path: Path):
     overrides = list(args.overrides)
     if getattr(args, "data", None) is not None:
         overrides.append("problem.path=" + json.dumps(str(args.data)))
-    return load_study(path, overrides=overrides, quick=getattr(args, "quick", False))
+    return load_study(
+        path,
+        overrides=overrides,
+        quick=getattr(args, "quick", False),
+        max_trials=_max_trials(args),
+    )
 
 
 def _only(args) -> list:
@@ -206,12 +280,16 @@ def _only(args) -> list:
     return [parse_override(item, "--only") for item in args.only]
 
 
+def _max_trials(args) -> int:
+    from .studies.config import MAX_TRIALS
+
+    return args.max_trials or MAX_TRIALS
+
+
 def _run_loaded(args, study) -> tuple[int, Path]:
     from .studies import run_study
 
     out = args.out or Path("runs") / study.name
-    if args.jobs is not None and args.jobs < 1:
-        raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
     summary = run_study(
         study,
         out,
@@ -221,6 +299,7 @@ def _run_loaded(args, study) -> tuple[int, Path]:
         retry_failed=args.retry_failed,
         progress=False if args.no_progress else None,
         only=_only(args),
+        max_trials=_max_trials(args),
     )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
     later = f", {summary.deferred} left for later by --only" if summary.deferred else ""
@@ -231,6 +310,18 @@ def _run_loaded(args, study) -> tuple[int, Path]:
     if summary.interrupted:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130, out
+    if summary.failed:
+        first = summary.first_error or ""
+        every = summary.failed == summary.ran
+        print(
+            f"algoreg: {'error' if every else 'warning'}: {summary.failed} of the "
+            f"{summary.ran} trials run now failed; the first, {first.splitlines()[0]}\n"
+            f"  every failure's reason: algoreg results {out} --columns trial_id,status,error"
+            + ("" if every else "; rerun them with --retry-failed"),
+            file=sys.stderr,
+        )
+        if every:
+            return 1, out
     return 0, out
 
 
@@ -241,7 +332,7 @@ def cmd_run(args) -> int:
         from .studies import expand
         from .studies.grid import select
 
-        trials = expand(study)
+        trials = expand(study, max_trials=_max_trials(args))
         chosen = select(trials, _only(args))
         picked = f", {len(chosen)} chosen by --only" if args.only else ""
         print(f"{study.name}: {len(trials)} trials{picked}")
@@ -327,7 +418,7 @@ def cmd_plot(args) -> int:
     from .report import load_report, plot_summary, write_figure
     from .studies.archive import archive_stem
 
-    out = args.out or _figure_path(args.dir)
+    out = _output_file(args.out or _figure_path(args.dir), "--out")
     if args.x is args.y is args.hue is None and not args.all:  # the study's [report] figure
         _require_results(args.dir)
         with load_report(args.dir) as report:
@@ -364,6 +455,9 @@ def _figure_path(source: Path) -> Path:
 def cmd_export(args) -> int:
     if args.parquet is None and args.archive is None:
         raise ConfigError("export needs --parquet FILE (a flat table), --archive FILE, or both")
+    for flag, path in (("--archive", args.archive), ("--parquet", args.parquet)):
+        if path is not None:
+            _output_file(path, flag)
     if args.archive is not None:
         with _store(args.dir) as store:
             n = store.dump(args.archive, None if args.all else store.study_ids())
@@ -385,6 +479,9 @@ def cmd_merge(args) -> int:
     from contextlib import ExitStack
 
     from .studies import Store
+    from .studies.archive import is_archive
+    from .studies.lock import writer_lock
+    from .studies.store import prepare_directory
 
     into = args.into.resolve()
     with ExitStack() as stack:
@@ -393,6 +490,9 @@ def cmd_merge(args) -> int:
             if src.resolve() == into:
                 raise ConfigError(f"{src}: cannot merge a study directory into itself")
             sources.append(stack.enter_context(_store(src)))
+        if not is_archive(into):  # else Store says that an archive cannot be written
+            prepare_directory(into)
+            stack.enter_context(writer_lock(into, "merge"))
         store = stack.enter_context(Store(into))
         ids = None if args.all else store.study_ids()  # None: DIR holds no study yet
         for src, source in zip(args.sources, sources, strict=True):
@@ -413,6 +513,7 @@ def cmd_merge(args) -> int:
 def cmd_report(args) -> int:
     from .report import write_results
 
+    _output_file(args.out, "--out")
     for d in args.dirs:
         if not (d / "summary.json").is_file():  # else a network experiment's directory
             _require_results(d)
@@ -459,17 +560,9 @@ def cmd_reproduce(args) -> int:
 def cmd_bench(args) -> int:
     from .benchmark import format_table, run_bench
 
-    sizes = None
-    if args.sizes:
-        try:
-            sizes = [tuple(int(x) for x in item.lower().split("x", 1)) for item in args.sizes]
-        except ValueError:
-            raise ConfigError(
-                f"--sizes takes MxN items such as 100x100, got {args.sizes}"
-            ) from None
     rows = run_bench(
         quick=args.quick,
-        sizes=sizes,
+        sizes=args.sizes or None,
         depths=args.depths,
         optimizers=args.optimizers,
         penalties=args.penalties,

@@ -14,7 +14,7 @@ import numpy as np
 
 from .checks import CheckResult, evaluate
 from .plot import plot_histories, plot_spectra, plot_summary
-from .table import TUNED, result_rows, select_best, sort_key, summarize
+from .table import TUNED, result_rows, select_best, sort_key, summarize, usable
 
 History = Callable[[str], dict[str, np.ndarray]]
 
@@ -73,7 +73,7 @@ def build_report(
 
         for row in rows:
             lr = row.get("optimizer.learning_rate")
-            if row.get("status") != "failed" and lr and row.get("optimizer.kind") == "gd":
+            if usable(row) and lr and row.get("optimizer.kind") == "gd":
                 row.update(flow_agreement(history(row["trial_id"]), lr))
     table, columns, note, group = _table(rows, spec)
     measured = _measured(table, spec, group)
@@ -93,7 +93,7 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
         shown = list(dict.fromkeys([y, *(spec["metrics"] or []), "effective_rank"]))
         table = select_best(rows, by, criterion=criterion, report=shown)
         tuned = [t for t in TUNED if any(t in r for r in rows)]
-        cols = [*by, *tuned, f"{criterion}_mean", f"{y}_mean", f"{y}_sd", "n"]
+        cols = [*by, *tuned, f"{criterion}_mean", f"{y}_mean", f"{y}_sd", "n", "left_out"]
         cols += [f"{m}_mean" for m in shown if m != y]
         note = f"λ and learning rate chosen per row by {criterion} (never the test error)."
         return table, cols, note, "method_family"
@@ -106,8 +106,9 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
         for i, group in enumerate(summarize(rows, by, m)):
             if len(table) <= i:
                 table.append({b: group[b] for b in by})
-            table[i].update({k: v for k, v in group.items() if k.startswith(m) or k[0] == "n"})
-    cols = [*by, *(c for m in metrics for c in (f"{m}_mean", f"{m}_sd")), "n", "n_missing"]
+            counts = ("n", "n_missing", "left_out")
+            table[i].update({k: v for k, v in group.items() if k.startswith(m) or k in counts})
+    cols = [*by, *(c for m in metrics for c in (f"{m}_mean", f"{m}_sd")), "n", "left_out"]
     note = "mean and sd over seeds; " + ", ".join(metrics) + " at the end of training."
     return table, cols, note, hue
 
@@ -149,7 +150,7 @@ def chosen_rows(report: StudyReport) -> list[dict[str, Any]]:
 
 def write_figure(report: StudyReport, out: str | Path) -> list[Path]:
     """The study's figure (PNG and PDF at ``out`` with those suffixes)."""
-    spec, rows = report.spec, [r for r in chosen_rows(report) if r.get("status") != "failed"]
+    spec, rows = report.spec, [r for r in chosen_rows(report) if usable(r)]
     hue = "method_family" if report.tuned else spec["hue"]
     if spec["plot"] == "history":
         return plot_histories(

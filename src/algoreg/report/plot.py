@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .table import sort_key, summarize
+from .table import sort_key, summarize, usable
 
 LOG_NATURAL = (
     "test_error",
@@ -38,7 +38,7 @@ def plot_summary(
     Log scale on ``y`` for error-like metrics. Returns the written paths.
     """
     plt = pyplot()
-    ok = [r for r in rows if r.get("status") != "failed"]
+    ok = [r for r in rows if usable(r)]
     summary = summarize(ok, [hue, x], y)
     fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
     hues = sorted({s[hue] for s in summary}, key=sort_key)

@@ -59,26 +59,46 @@ def result_rows(trials: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+# trials whose final metrics are not results: a diverged trial's last finite iterate is often
+# its initialization (test error ≈ 1), a failed one has none. Summaries, figures, claim checks
+# and the validation choice of λ / learning rate leave them out and say how many.
+LEFT_OUT = ("diverged", "failed")
+
+
+def usable(row: dict[str, Any]) -> bool:
+    """Whether a trial's metrics may enter a summary (its status is not in ``LEFT_OUT``)."""
+    return row.get("status") not in LEFT_OUT
+
+
 def summarize(rows: Sequence[dict[str, Any]], by: Sequence[str], y: str) -> list[dict[str, Any]]:
-    """Mean, sd and count of ``y`` over rows grouped by the ``by`` columns (failed and NaN
-    values are left out and counted in ``n_missing``)."""
-    groups: dict[tuple, list] = {}
+    """Mean, sd and count ``n`` of ``y`` over rows grouped by the ``by`` columns. Diverged and
+    failed trials (``LEFT_OUT``) and NaN or absent values are left out: ``n_missing`` counts
+    them and ``left_out`` says why, e.g. ``"2 diverged, 1 no value"``."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
-        groups.setdefault(tuple(row.get(b) for b in by), []).append(row.get(y, math.nan))
+        groups.setdefault(tuple(row.get(b) for b in by), []).append(row)
     out = []
-    for key, values in sorted(groups.items(), key=lambda kv: [sort_key(k) for k in kv[0]]):
-        vals = np.asarray([v for v in values if v is not None], dtype=float)
+    for key, members in sorted(groups.items(), key=lambda kv: [sort_key(k) for k in kv[0]]):
+        kept = [r for r in members if usable(r)]
+        vals = np.asarray([_number(r.get(y)) for r in kept], dtype=float)
         finite = vals[np.isfinite(vals)]
+        why = {s: sum(r.get("status") == s for r in members) for s in LEFT_OUT}
+        why["no value"] = len(kept) - finite.size
         out.append(
             {
                 **dict(zip(by, key, strict=True)),
                 f"{y}_mean": float(finite.mean()) if finite.size else math.nan,
                 f"{y}_sd": float(finite.std()) if finite.size else math.nan,
                 "n": int(finite.size),
-                "n_missing": int(len(values) - finite.size),
+                "n_missing": len(members) - int(finite.size),
+                "left_out": ", ".join(f"{n} {s}" for s, n in why.items() if n),
             }
         )
     return out
+
+
+def _number(value: Any) -> float:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
 
 
 # hyper-parameters chosen on validation data: λ of a penalty, the learning rate, and the
@@ -103,14 +123,20 @@ def select_best(
 ) -> list[dict[str, Any]]:
     """For each group of ``by`` (e.g. method family × n_obs), the values of the tuned
     ``params`` (e.g. λ and the learning rate) with the lowest mean ``criterion`` over seeds — a
-    validation metric, never the test one — and the mean ± sd of the ``report`` metrics there."""
+    validation metric, never the test one — and the mean ± sd of the ``report`` metrics there.
+    A setting with fewer trials left out (diverged, failed: a learning rate that diverges on
+    some seeds is not a usable choice) wins over one with more, whatever its mean."""
     out = []
+
+    def rank(g: dict[str, Any]) -> tuple[int, float]:
+        return g["n_missing"], g[f"{criterion}_mean"]
+
     for group in summarize(rows, [*by, *params], criterion):
         if math.isnan(group[f"{criterion}_mean"]):
             continue
         key = tuple(group[b] for b in by)
         best = next((o for o in out if tuple(o[b] for b in by) == key), None)
-        if best is None or group[f"{criterion}_mean"] < best[f"{criterion}_mean"]:
+        if best is None or rank(group) < rank(best):
             if best is not None:
                 out.remove(best)
             out.append(group)
@@ -163,4 +189,4 @@ def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
-    return "" if value is None else str(value).splitlines()[0]
+    return "" if value is None else next(iter(str(value).splitlines()), "")

@@ -34,7 +34,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +241,12 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[tuple[str, Any]]) -
 
 # ---------------------------------------------------------------- loading
 
+# the most trials a study may have unless raised (``--max-trials``): validating and resolving
+# a trial takes about half a millisecond, so a mistyped grid of 10⁶ points took minutes and
+# gigabytes before anything was printed
+MAX_TRIALS = 10_000
+
+
 
 def load_study(
     path: str | Path | None = None,
@@ -248,10 +254,13 @@ def load_study(
     text: str | None = None,
     overrides: Sequence[str] = (),
     quick: bool = False,
+    max_trials: int | None = MAX_TRIALS,
 ) -> Study:
     """Read and validate a study from a TOML file (or ``text``), with ``--set`` overrides.
 
-    ``quick=True`` applies the file's ``[quick]`` table (dotted overrides) first.
+    ``quick=True`` applies the file's ``[quick]`` table (dotted overrides) first. A study of
+    more than ``max_trials`` trials (None: no limit) is refused before its grid points are
+    validated one by one.
     """
     source = str(path) if path is not None else "<string>"
     if text is None:
@@ -276,13 +285,17 @@ def load_study(
     parsed = [parse_override(o) for o in overrides]
     raw = apply_overrides(raw, parsed)
     narrowed = quick or bool(parsed)
-    study = from_dict(raw, source=source, text=text, rules_must_match=not narrowed)
+    study = from_dict(
+        raw, source=source, text=text, rules_must_match=not narrowed, max_trials=max_trials
+    )
     if narrowed and study.rules:
         # a --quick or --set subset (a shard) may leave a rule's points out, but each rule
         # must match a point of the file's own grid (the data folder is not a grid change)
         data = [(k, v) for k, v in parsed if k == "problem.path"]
         try:
-            from_dict(apply_overrides(written, data), source=source, text=text)
+            from_dict(
+                apply_overrides(written, data), source=source, text=text, max_trials=max_trials
+            )
         except UnusedRuleError:
             raise
         except StudyError:
@@ -300,10 +313,16 @@ def dotted_items(table: dict[str, Any], prefix: str = "") -> Iterable[tuple[str,
 
 
 def from_dict(
-    raw: dict[str, Any], *, source: str = "<dict>", text: str = "", rules_must_match: bool = True
+    raw: dict[str, Any],
+    *,
+    source: str = "<dict>",
+    text: str = "",
+    rules_must_match: bool = True,
+    max_trials: int | None = MAX_TRIALS,
 ) -> Study:
     """Validate a raw study mapping (as parsed from TOML) into a :class:`Study`; with
-    ``rules_must_match``, a ``[[where]]`` rule that matches no grid point is an error."""
+    ``rules_must_match``, a ``[[where]]`` rule that matches no grid point is an error. A grid
+    of more than ``max_trials`` trials (None: no limit) is refused before it is resolved."""
     from .resolve import resolve_config
 
     def err(key, message):
@@ -405,11 +424,13 @@ def from_dict(
         report=report,
         rules=rules,
     )
-    # validate every grid point now (cheap: no data is generated), so errors come before any run
-    from .grid import points
+    # validate every grid point now (cheap: no data is generated), so errors come before any
+    # run; once per point, not per seed (the seed enters no check), and only after counting
+    from .grid import check_size, points
 
+    check_size(study, max_trials)
     used = [False] * len(rules)
-    for point in points(study, used=used):
+    for point in points(replace(study, seeds=study.seeds[:1]), used=used):
         resolve_config(point, source=source, text=text)
     for i, hit in enumerate(used):
         if rules_must_match and not hit:

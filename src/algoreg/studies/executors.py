@@ -24,11 +24,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import MemoryWarning
+from ..errors import ConfigError, MemoryWarning
 from .config import Study
-from .grid import Trial, estimated_cost, estimated_memory, expand, make_batches, select
+from .grid import (
+    MAX_TRIALS,
+    Trial,
+    estimated_cost,
+    estimated_memory,
+    expand,
+    make_batches,
+    select,
+)
+from .lock import writer_lock
+from .processes import start_pool, stop_pool, submit
 from .runner import run_batch
-from .store import Store
+from .store import Store, prepare_directory
 
 PINNED_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
@@ -63,6 +73,8 @@ class RunSummary:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     interrupted: bool = False
+    failed: int = 0  # of the trials run now
+    first_error: str | None = None  # the first failed trial's id and error
 
 
 def run_study(
@@ -76,6 +88,7 @@ def run_study(
     progress: bool | None = None,
     on_record: Callable[[dict], None] | None = None,
     only: Sequence[tuple[str, Any]] = (),
+    max_trials: int | None = MAX_TRIALS,
 ) -> RunSummary:
     """Run every trial of ``study`` not yet in the store at ``out``; return a summary.
 
@@ -84,45 +97,78 @@ def run_study(
     whole study, so ``status`` and reports count them as pending.
 
     ``jobs``: worker processes (default: CPU count; 1 = in-process). ``scheduler``: a Dask
-    scheduler address or ``distributed.Client`` (then ``jobs`` is ignored). ``batch_size``:
+    scheduler address or ``distributed.Client`` (then ``jobs`` is ignored; an address is
+    connected to before anything is written, and one that cannot be reached is a
+    :class:`ConfigError`). ``batch_size``:
     trials per engine batch (default: the study's ``batch_size``, else 1 on CPU, where one
-    trial per core is as fast as batching, and 64 on an accelerator).
+    trial per core is as fast as batching, and 64 on an accelerator). ``max_trials``: refuse
+    a grid larger than this before resolving it (None: no limit).
+
+    The directory's writer lock (:mod:`.lock`) is held throughout: a second run of the same
+    directory is refused with :class:`~.lock.StudyBusy` instead of duplicating the work.
     """
     t0 = time.perf_counter()
     pin_threads()
-    trials = expand(study)
+    trials = expand(study, max_trials=max_trials)
     chosen = {t.trial_id for t in select(trials, only)}  # before the store: a bad --only
-    store = Store(out)
-    try:
-        store.set_meta("study", study.to_dict())
-        store.set_meta("study_text", study.text)
-        store.set_meta("trial_ids", [t.trial_id for t in trials])
-        done = store.finished_ids(include_failed=not retry_failed)
-        left = [t for t in trials if t.trial_id not in done]
-        pending = [t for t in left if t.trial_id in chosen]
-        total = len(trials)
-        summary = RunSummary(total, total - len(left), deferred=len(left) - len(pending))
-        size = batch_size or study.batch_size or _default_batch_size()
-        batches = make_batches(pending, size)
-        by_id = {t.trial_id: t for t in pending}
-        bar = _Progress(study.name, total - summary.deferred, summary.skipped, progress)
-        try:
-            for records in _execute(batches, jobs, scheduler):
-                for rec in records:
-                    store.write(by_id[rec["trial_id"]].config, rec)
-                    summary.ran += 1
-                    bar.advance(rec["status"])
-                    if on_record:
-                        on_record(rec)
-        except KeyboardInterrupt:
-            summary.interrupted = True
-        finally:
-            bar.close()
-        summary.counts = store.counts(t.trial_id for t in trials)
-        summary.seconds = time.perf_counter() - t0
-        return summary
+    out = Path(out)
+    client, own_client = connect(scheduler) if scheduler is not None else (None, False)
+    try:  # a scheduler that cannot be reached fails above, before a directory exists
+        prepare_directory(out)
+        with writer_lock(out), Store(out) as store:
+            return _run_pending(
+                study, trials, chosen, store, jobs, client, batch_size, retry_failed,
+                progress, on_record, t0,
+            )  # fmt: skip
     finally:
-        store.close()
+        if own_client:
+            client.close()
+
+
+def _run_pending(
+    study: Study,
+    trials: list[Trial],
+    chosen: set[str],
+    store: Store,
+    jobs: int | None,
+    client: Any,
+    batch_size: int | None,
+    retry_failed: bool,
+    progress: bool | None,
+    on_record: Callable[[dict], None] | None,
+    t0: float,
+) -> RunSummary:
+    store.set_meta("study", study.to_dict())
+    store.set_meta("study_text", study.text)
+    store.set_meta("trial_ids", [t.trial_id for t in trials])
+    done = store.finished_ids(include_failed=not retry_failed)
+    left = [t for t in trials if t.trial_id not in done]
+    pending = [t for t in left if t.trial_id in chosen]
+    total = len(trials)
+    summary = RunSummary(total, total - len(left), deferred=len(left) - len(pending))
+    size = batch_size or study.batch_size or _default_batch_size()
+    batches = make_batches(pending, size)
+    by_id = {t.trial_id: t for t in pending}
+    bar = _Progress(study.name, total - summary.deferred, summary.skipped, progress)
+    try:
+        for records in _execute(batches, jobs, client):
+            for rec in records:
+                store.write(by_id[rec["trial_id"]].config, rec)
+                summary.ran += 1
+                if rec["status"] == "failed":
+                    summary.failed += 1
+                    if summary.first_error is None:
+                        summary.first_error = f"{rec['trial_id']}: {rec['error']}"
+                bar.advance(rec["status"])
+                if on_record:
+                    on_record(rec)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        bar.close()
+    summary.counts = store.counts(t.trial_id for t in trials)
+    summary.seconds = time.perf_counter() - t0
+    return summary
 
 
 def _default_batch_size() -> int:
@@ -223,12 +269,12 @@ def run_bounded(
             yield fut
 
 
-def _execute(batches: list[list[Trial]], jobs: int | None, scheduler: Any) -> Iterator[list[dict]]:
+def _execute(batches: list[list[Trial]], jobs: int | None, client: Any) -> Iterator[list[dict]]:
     if not batches:
         return
-    batches = longest_first(batches) if scheduler is not None or jobs != 1 else batches
-    if scheduler is not None:
-        yield from _execute_dask(batches, scheduler)
+    batches = longest_first(batches) if client is not None or jobs != 1 else batches
+    if client is not None:
+        yield from _execute_dask(batches, client)
         return
     budget = memory_budget()
     warn_oversized(batches, budget)
@@ -238,10 +284,10 @@ def _execute(batches: list[list[Trial]], jobs: int | None, scheduler: Any) -> It
             yield run_batch(_payload(batch))
         return
     ctx = multiprocessing.get_context("spawn")  # JAX is not fork-safe
-    pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=ctx)
+    pool = start_pool(min(jobs, len(batches)), ctx)
     try:
         for fut in run_bounded(
-            lambda b: pool.submit(run_batch, _payload(b)), batches, jobs, budget
+            lambda b: submit(pool, run_batch, _payload(b)), batches, jobs, budget
         ):
             try:
                 yield fut.result()
@@ -253,39 +299,41 @@ def _execute(batches: list[list[Trial]], jobs: int | None, scheduler: Any) -> It
     pool.shutdown(wait=True)
 
 
-def stop_pool(pool: cf.ProcessPoolExecutor) -> None:
-    """Shut ``pool`` down now, terminating its workers: the batches they run would never be
-    stored (only the coordinator writes), and left running they would hold the cores and keep
-    the interpreter from exiting (it joins the pool's threads) until they finish."""
-    # the pool's own process table (private; Python 3.14 adds terminate_workers() for this)
-    workers = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in workers:
-        if proc.is_alive():
-            proc.terminate()
-    for proc in workers:
-        proc.join(timeout=10)
-
-
-def _execute_dask(batches: list[list[Trial]], scheduler: Any) -> Iterator[list[dict]]:
+def connect(scheduler: Any, timeout: float = 10.0) -> tuple[Any, bool]:
+    """A ``distributed.Client`` for ``scheduler`` (an address, or a client, returned as is)
+    and whether it was made here (then the caller closes it). An address that is malformed
+    or that no scheduler answers within ``timeout`` seconds is a :class:`ConfigError`."""
     try:
-        from distributed import Client, as_completed
-    except ImportError as exc:  # pragma: no cover - optional extra
-        from ..errors import ConfigError
-
-        raise ConfigError("--scheduler needs Dask: pip install 'algoreg[dask]'") from exc
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        from distributed import Client
+    except ImportError:  # pragma: no cover - optional extra
+        raise ConfigError("--scheduler needs Dask: pip install 'algoreg[dask]'") from None
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise ConfigError(
+            f"--scheduler must be a Dask scheduler address such as tcp://HOST:8786, got "
+            f"{scheduler!r}"
+        )
     try:
-        # pure=False: every batch runs even if an identical payload ran before
-        futures = [client.submit(run_batch, _payload(b), pure=False) for b in batches]
-        try:
-            for fut in as_completed(futures):
-                yield fut.result()
-        finally:
-            client.cancel(futures)
+        return Client(scheduler, timeout=timeout), True
+    except Exception as exc:  # OSError, TimeoutError, ValueError from the address parser
+        raise ConfigError(
+            f"--scheduler {scheduler}: no Dask scheduler could be reached there within "
+            f"{timeout:g} s ({type(exc).__name__}: {exc}); give the address a running "
+            "scheduler prints, e.g. tcp://HOST:8786"
+        ) from None
+
+
+def _execute_dask(batches: list[list[Trial]], client: Any) -> Iterator[list[dict]]:
+    from distributed import as_completed
+
+    # pure=False: every batch runs even if an identical payload ran before
+    futures = [client.submit(run_batch, _payload(b), pure=False) for b in batches]
+    try:
+        for fut in as_completed(futures):
+            yield fut.result()
     finally:
-        if client is not scheduler:
-            client.close()
+        client.cancel(futures)
 
 
 class _Progress:

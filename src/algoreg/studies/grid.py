@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import Study, StudyError, did_you_mean, dotted_items
+from .config import MAX_TRIALS, Study, StudyError, did_you_mean, dotted_items
 from .resolve import resolve_config
 
 
@@ -83,8 +83,26 @@ def points(study: Study, used: list[bool] | None = None) -> Iterator[dict[str, A
             yield {**copy.deepcopy(point), "seed": seed}
 
 
-def expand(study: Study) -> list[Trial]:
-    """All trials of a study (duplicates — grid points resolving alike — appear once)."""
+def check_size(study: Study, max_trials: int | None = MAX_TRIALS) -> int:
+    """The number of grid points × seeds, counted without resolving any; a
+    :class:`StudyError` naming the size, its factors and the override when it exceeds
+    ``max_trials`` (None: no limit)."""
+    n = study.size()
+    if max_trials is not None and n > max_trials:
+        factors = [f"{len(study.seeds)} seeds"]
+        factors += [f"{len(a.values)} values of {'+'.join(a.keys)}" for a in study.axes]
+        raise StudyError(
+            f"{study.source}: the study has {n:,} trials ({' × '.join(factors)}), more than "
+            f"the limit of {max_trials:,}; check the grid, run a part of it with --only "
+            f"KEY=VALUE, or raise the limit with --max-trials {n}"
+        )
+    return n
+
+
+def expand(study: Study, *, max_trials: int | None = MAX_TRIALS) -> list[Trial]:
+    """All trials of a study (duplicates — grid points resolving alike — appear once); a
+    grid larger than ``max_trials`` is refused before any is resolved (:func:`check_size`)."""
+    check_size(study, max_trials)
     trials: dict[str, Trial] = {}
     for point in points(study):
         config = resolve_config(point, source=study.source, text=study.text)

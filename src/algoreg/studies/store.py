@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
@@ -42,6 +43,63 @@ class MergeSummary:
     differ: list[str] = field(default_factory=list)
 
 
+def prepare_directory(directory: Path) -> None:
+    """Create a study directory (and its parents), or say clearly why it cannot be one: a
+    file of that name, a file among its parents, no permission, a read-only filesystem."""
+    for parent in (directory, *directory.parents):
+        if parent.exists() and not parent.is_dir():
+            where = "is" if parent == directory else f"lies under {parent}, which is"
+            raise ConfigError(
+                f"{directory}: a study directory is needed here, but it {where} a file"
+            )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"{directory}: cannot create the study directory ({exc.strerror})"
+        ) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ConfigError(f"{directory}: the study directory is not writable")
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    return (
+        f"{path}: not a readable algoreg results database ({exc}); it may be damaged or "
+        "truncated: an archive of it (`algoreg export DIR --archive FILE`), if one was made, "
+        "can be merged into a new directory"
+    )
+
+
+def _open_readonly(path: Path, directory: Path) -> sqlite3.Connection:
+    """Open a store for reading only, writing nothing beside it (a store on a read-only
+    filesystem, or someone else's, can be read). While a writer has the store open its WAL
+    file exists and SQLite's read-only mode shares the writer's index; with no WAL file, no
+    writer is running and the file is opened as immutable — read-only mode would leave a WAL
+    index behind. (A writer starting while it is read changes only the WAL file until a
+    checkpoint, so the read stays consistent.)"""
+    if not path.is_file():
+        if not directory.exists():
+            raise ConfigError(f"{directory}: no such study directory")
+        raise ConfigError(f"{directory}: no study results here (no {DB_NAME})")
+    uri = path.resolve().as_uri()
+    modes = ["mode=ro", "mode=ro&immutable=1"]  # the second: on a read-only filesystem
+    if not path.with_name(path.name + "-wal").exists():
+        modes = modes[1:]
+    last: Exception | None = None
+    for mode in modes:
+        db = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30.0)
+        try:
+            for table in ("meta", "trials", "history", "history_vectors"):
+                db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()
+            return db
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            last = exc
+            if not isinstance(exc, sqlite3.OperationalError) or "no such table" in str(exc):
+                break  # not a store at all: read-only access is not the problem
+    raise ConfigError(_unreadable(path, last))
+
+
 class Store:
     """A study directory's results database."""
 
@@ -63,13 +121,17 @@ class Store:
                 raise
             return
         self.path = self.directory / DB_NAME
-        if not create and not self.path.exists():
-            raise ConfigError(f"{self.directory}: no study results here (no {DB_NAME})")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30.0)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        if not create:
+            self.db = _open_readonly(self.path, self.directory)
+            return
+        prepare_directory(self.directory)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30.0)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(_unreadable(self.path, exc)) from None
 
     def close(self) -> None:
         self.db.close()
