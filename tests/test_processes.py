@@ -118,7 +118,7 @@ def test_a_signal_while_the_pool_starts_a_worker_still_stops_the_run(tmp_path, s
     finally:
         if proc.poll() is None:
             proc.kill()
-        out, err = proc.communicate()
+        _, err = proc.communicate()
         left = _wait_gone(family, 20)
         _kill(left)
     assert proc.returncode == 130, err
