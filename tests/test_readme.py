@@ -17,11 +17,12 @@ def test_readme_study_example_is_a_valid_study():
     assert len(ar.studies.expand(study)) == study.size() == 3 * 3 * 2 * 2
 
 
-def test_ci_runs_the_readme_test_command():
-    readme = (ROOT / "README.md").read_text()
-    command = 'pip install -e ".[test]" && python -m pytest'
-    assert command in readme
-    assert command in (ROOT / ".ci" / "run").read_text()
+def test_ci_runs_the_readme_test_command_on_the_lock_after_the_linters():
+    install, test = 'pip install -c requirements/test.txt -e ".[test]"', "python -m pytest"
+    assert f"{install} && {test}" in (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert install in ci and ci[-1] == test
+    assert ci.index(install) < ci.index("ruff check .") < ci.index("ruff format --check .")
 
 
 def test_results_page_is_what_report_writes_from_the_archives(tmp_path):

@@ -247,7 +247,6 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[tuple[str, Any]]) -
 MAX_TRIALS = 10_000
 
 
-
 def load_study(
     path: str | Path | None = None,
     *,
