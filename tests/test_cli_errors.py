@@ -67,7 +67,7 @@ def test_a_huge_grid_is_refused_before_it_is_resolved(tmp_path, capsys):
     assert str(huge) in line
     small = write(tmp_path, seeds=3)
     assert main(["run", str(small), "--dry-run", "--max-trials", "2"]) == 2
-    assert "the study has 3 trials" in capsys.readouterr().err
+    assert "3 seeds are more trials than the limit of 2" in capsys.readouterr().err
     assert main(["run", str(small), "--dry-run", "--max-trials", "3"]) == 0
     assert capsys.readouterr().out.startswith("cli-tiny: 3 trials")
 
@@ -274,3 +274,117 @@ def test_report_leaves_out_diverged_trials_and_says_so(tmp_path, capsys):
     md = tmp_path / "r.md"
     assert main(["report", str(out), "--out", str(md)]) == 0
     assert "2 diverged" in md.read_text()
+
+
+# ---------------------------------------------------------------- a hostile user's further finds
+
+
+def test_the_same_study_twice_in_a_report_is_refused(tmp_path, stored):
+    archive = tmp_path / "s.jsonl.gz"
+    assert algoreg("export", stored, "--archive", archive).returncode == 0
+    for dirs in ([stored, stored], [stored, archive]):
+        r = algoreg("report", *dirs, "--out", tmp_path / "r.md")
+        assert r.returncode == 2
+        assert "both hold the study 'cli-tiny'" in error_line(r.stderr)
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_network_experiments_refuse_the_flags_of_studies(capsys):
+    assert main(["reproduce", "deephoyer-digits", "--set", "train.max_steps=5"]) == 2
+    said = error_line(capsys.readouterr().err)
+    assert "--set apply to studies only" in said and "takes only --quick and --out" in said
+
+
+def test_results_json_is_strict_json(stored, capsys):
+    import json
+
+    assert main(["results", str(stored), "--format", "json"]) == 0
+    text = capsys.readouterr().out
+    assert "NaN" not in text
+    rows = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+    assert len(rows) == 2
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("name=..", "not dots alone"),
+        ("name=" + "x" * 101, "1 to 100 letters"),
+        ("n_seeds=1000000000000", "1,000,000,000,000 seeds are more trials than the limit"),
+        ("train.max_steps=9223372036854775807", "max_steps must be <= 2147483647"),
+    ],
+)
+def test_study_values_past_what_can_run_are_refused_at_load(study, capsys, setting, said):
+    assert main(["run", str(study), "--set", setting, "--dry-run"]) == 2
+    assert said in error_line(capsys.readouterr().err)
+
+
+def test_a_quick_that_is_not_a_table_is_named(tmp_path, capsys):
+    path = tmp_path / "q.toml"
+    path.write_text("quick = 5\n" + STUDY.format(seeds=1, steps=10))
+    assert main(["run", str(path), "--quick", "--dry-run"]) == 2
+    assert "[quick] must be a table of dotted overrides" in error_line(capsys.readouterr().err)
+
+
+def test_a_damaged_archive_header_or_experiment_folder_is_named(tmp_path, stored):
+    import gzip
+    import json
+
+    archive = tmp_path / "s.jsonl.gz"
+    assert algoreg("export", stored, "--archive", archive).returncode == 0
+    lines = gzip.decompress(archive.read_bytes()).decode().splitlines()
+    for damage, said in (
+        (lambda m: m.update(study="x"), "meta.study must be a table"),
+        (lambda m: m.update(trial_ids=5), "meta.trial_ids must be a list"),
+        (lambda m: m["study"].update(report="x"), "meta.study.report must be a table"),
+    ):
+        head = json.loads(lines[0])
+        damage(head["meta"])
+        bad = tmp_path / "bad.jsonl.gz"
+        bad.write_bytes(gzip.compress("\n".join([json.dumps(head), *lines[1:]]).encode()))
+        for command in ("status", "plot"):
+            r = algoreg(command, bad)
+            assert r.returncode == 2 and said in error_line(r.stderr), (command, r.stderr)
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    (folder / "summary.json").write_text("{}")
+    r = algoreg("report", folder, "--out", tmp_path / "r.md")
+    assert r.returncode == 2 and "not a readable network experiment's folder" in r.stderr
+
+
+def test_a_report_column_no_trial_has_is_named(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(STUDY.format(seeds=1, steps=10) + '[report]\nx = "problem.nobs"\n')
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--jobs", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out), "--out", str(tmp_path / "r.md")]) == 2
+    said = error_line(capsys.readouterr().err)
+    assert "[report] x = 'problem.nobs': no trial has this column" in said
+    assert "did you mean 'problem.n_obs'" in said
+
+
+def test_a_closed_stdout_is_no_traceback(stored):
+    r = subprocess.run(
+        f'"{sys.executable}" -m algoreg status "{stored}" >&-',
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+    assert "Traceback" not in r.stderr
+
+
+def test_fit_names_what_is_not_a_problem():
+    import numpy as np
+
+    import algoreg as ar
+
+    m = ar.models.factorization(depth=1)
+    for bad in (None, np.zeros((3, 3))):
+        with pytest.raises(ar.ConfigError, match=r"is a \w+, not an algoreg Problem"):
+            ar.fit(bad, m, max_steps=5)
+    p = ar.problems.completion(shape=(6, 6), rank=1, n_obs=20, seed=0)
+    with pytest.raises(ar.ConfigError, match="max_steps must be <= 2147483647"):
+        ar.fit(p, m, max_steps=2**31)
+    with pytest.raises(ar.ConfigError, match="must be <= 4294967295"):
+        ar.fit(p, m, max_steps=5, seed=2**32)

@@ -154,6 +154,13 @@ def test_bad_input_raises_clear_value_errors():
     with pytest.raises(NonNumericInputError) as info:
         est.fit(obj)
     assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+    for text in ("abc", [["a", "b"]], {"a": 1}):  # the wrong type: TypeError and ValueError
+        with pytest.raises(NonNumericInputError, match="X must be a numeric matrix"):
+            est.fit(text)
+    huge = np.where(good == 5, np.nan, good) * 1e160  # was LinAlgError from inside an SVD
+    with pytest.raises(ConfigError, match=r"X's entries reach 1\.1e\+161; beyond .* overflows"):
+        est.fit(huge)
+    est.fit(huge / 1e160)
     est.fit(good)
     with pytest.raises(ConfigError, match="3 features"):
         est.transform(np.zeros((2, 4)))
@@ -168,6 +175,10 @@ def test_bad_parameters_raise_at_fit_not_init():
         (DeepFactorizationCompleter(optimizer="adma"), "Did you mean 'adam'"),
         (DeepFactorizationCompleter(depth=0), "depth must be >= 1"),
         (RatioPenaltyCompleter(lam=-1.0), "lam must be >= 0"),
+        (DeepFactorizationCompleter(optimizer_params=[1, 2]), "optimizer_params must be a dict"),
+        (DeepFactorizationCompleter(optimizer_params={"learning_rate": 1}), "not in optimizer"),
+        (DeepFactorizationCompleter(max_steps=2**40), "max_steps must be <= 2147483647"),
+        (RatioPenaltyCompleter(seed=2**32), "seed must be <= 4294967295"),
     ]:
         with pytest.raises(ConfigError, match=match):
             est.fit(X)

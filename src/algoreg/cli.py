@@ -14,7 +14,9 @@
 Wherever a study directory DIR is read (status, results, plot, report, merge's sources), an
 archive FILE.jsonl.gz written by ``export --archive`` may stand in its place.
 
-Invalid input prints one ``algoreg: error: ...`` line and exits with status 2. SIGTERM (a
+Invalid input (a flag, a study file, a path of the wrong kind) prints one ``algoreg: error:
+...`` line and exits with status 2; a file that cannot be read or written, or a run whose every
+trial failed, exits with status 1 after such a line. SIGTERM (a
 batch scheduler's time limit, ``kill``) is handled as Ctrl-C: finished trials stay stored,
 trials in flight are stopped with their workers, and rerunning the command resumes.
 """
@@ -206,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     previous = _sigterm_as_interrupt()
     try:
         code = COMMANDS[args.command](args)
-        sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
+        if sys.stdout is not None:  # None when started with stdout closed (`>&-`)
+            sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
         return code
     except ConfigError as exc:
         print(f"algoreg: error: {exc}", file=sys.stderr)
@@ -479,7 +482,6 @@ def cmd_merge(args) -> int:
     from contextlib import ExitStack
 
     from .studies import Store
-    from .studies.archive import is_archive
     from .studies.lock import writer_lock
     from .studies.store import prepare_directory
 
@@ -490,9 +492,8 @@ def cmd_merge(args) -> int:
             if src.resolve() == into:
                 raise ConfigError(f"{src}: cannot merge a study directory into itself")
             sources.append(stack.enter_context(_store(src)))
-        if not is_archive(into):  # else Store says that an archive cannot be written
-            prepare_directory(into)
-            stack.enter_context(writer_lock(into, "merge"))
+        prepare_directory(into)
+        stack.enter_context(writer_lock(into, "merge"))
         store = stack.enter_context(Store(into))
         ids = None if args.all else store.study_ids()  # None: DIR holds no study yet
         for src, source in zip(args.sources, sources, strict=True):
@@ -531,6 +532,23 @@ def cmd_reproduce(args) -> int:
         return 0
     if args.name in EXPERIMENTS:  # network experiments: their own pipeline, not a study grid
         from .networks.experiments import run
+
+        study_only = {
+            "--set": args.overrides,
+            "--only": args.only,
+            "--data": args.data,
+            "--scheduler": args.scheduler,
+            "--jobs": args.jobs,
+            "--batch-size": args.batch_size,
+            "--max-trials": args.max_trials,
+            "--retry-failed": args.retry_failed,
+        }
+        given = [flag for flag, value in study_only.items() if value]
+        if given:
+            raise ConfigError(
+                f"reproduce {args.name}: {', '.join(given)} apply to studies only; a network "
+                "experiment takes only --quick and --out"
+            )
 
         out = args.out or Path("runs") / args.name
         summary = run(args.name, out, quick=args.quick)

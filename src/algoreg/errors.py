@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from numbers import Integral, Real
 from typing import Any
 
+# integer limits of the compiled engine: step counters are int32, PRNG seeds uint32
+INT32_MAX = 2**31 - 1
+UINT32_MAX = 2**32 - 1
+
 
 class ConfigError(ValueError):
     """An invalid parameter value or an unknown name."""

@@ -14,7 +14,14 @@ import jax.numpy as jnp
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..errors import ConfigError, check_choice, check_int, check_real
+from ..errors import (
+    INT32_MAX,
+    UINT32_MAX,
+    ConfigError,
+    check_choice,
+    check_int,
+    check_real,
+)
 from ..models import Factorization
 from ..optim import Optimizer
 from ..optim import adam as default_optimizer
@@ -36,10 +43,14 @@ def _per_trial(name: str, value: Any, n: int) -> list:
 
 
 def _check_batch(problems, penalties, optimizers) -> None:
-    sig = problems[0].signature()
     for i, p in enumerate(problems):
         if not isinstance(p, Problem):
-            raise ConfigError(f"problems[{i}] is a {type(p).__name__}, not an algoreg Problem")
+            raise ConfigError(
+                f"problems[{i}] is a {type(p).__name__}, not an algoreg Problem (make one with "
+                "ar.problems.completion, ar.problems.sensing, …)"
+            )
+    sig = problems[0].signature()
+    for i, p in enumerate(problems):
         if p.signature() != sig:
             raise ConfigError(
                 f"problems[{i}] {p.signature()} cannot share a batch with problems[0] {sig}: "
@@ -100,8 +111,11 @@ def fit_many(
     penalties = _per_trial("penalty", penalty, B)
     optimizers = _per_trial("optimizer", default_optimizer() if optimizer is None else optimizer, B)
     seeds = list(range(B)) if seeds is None else _per_trial("seeds", list(seeds), B)
-    seeds = [check_int(f"seeds[{i}]", s, low=0) for i, s in enumerate(seeds)]
-    max_steps = [check_int("max_steps", s, low=1) for s in _per_trial("max_steps", max_steps, B)]
+    seeds = [check_int(f"seeds[{i}]", s, low=0, high=UINT32_MAX) for i, s in enumerate(seeds)]
+    max_steps = [
+        check_int("max_steps", s, low=1, high=INT32_MAX)
+        for s in _per_trial("max_steps", max_steps, B)
+    ]
     tol = [check_real("tol", t, low=0.0) for t in _per_trial("tol", tol, B)]
     log_every = check_int("log_every", log_every, low=1)
     diverge_above = check_real("diverge_above", diverge_above, low=0.0, low_open=True)

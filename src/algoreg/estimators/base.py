@@ -36,6 +36,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -79,6 +80,31 @@ class BaseCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
     def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
+        name = type(self).__name__
+        try:  # (sparse input and ragged lists: validate_data says what is wrong)
+            raw = None if issparse(X) else np.asarray(X)
+        except (TypeError, ValueError):
+            raw = None
+        if raw is not None and raw.dtype.kind in "USO":  # text or objects: numbers inside?
+            try:
+                raw.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise NonNumericInputError(
+                    f"{name}: X must be a numeric matrix (NaN = missing), got "
+                    f"{type(X).__name__} with {exc}"
+                ) from exc
+        X = self._validate_array(X, reset=reset)
+        scale = float(np.nanmax(np.abs(X))) if X.size and not np.isnan(X).all() else 0.0
+        limit = float(np.sqrt(np.finfo(np.float64).max / max(X.size, 1)))
+        if scale > limit:
+            raise ConfigError(
+                f"{name}: X's entries reach {scale:.3g}; beyond {limit:.3g} their sum of squares "
+                "overflows float64 for a matrix of this size: divide X by a scale (e.g. its "
+                "largest entry) and multiply the completed matrix back"
+            )
+        return X
+
+    def _validate_array(self, X: Any, *, reset: bool) -> np.ndarray:
         try:
             return validate_data(
                 self,

@@ -10,7 +10,15 @@ import numpy as np
 
 from ..baselines import SolverError, nuclear_norm, soft_impute
 from ..engine import FitResult, fit
-from ..errors import ConvergenceWarning, check_bool, check_int, check_real
+from ..errors import (
+    INT32_MAX,
+    UINT32_MAX,
+    ConfigError,
+    ConvergenceWarning,
+    check_bool,
+    check_int,
+    check_real,
+)
 from ..models import factorization
 from ..optim import get as get_optimizer
 from ..penalties import ratio
@@ -135,10 +143,10 @@ class _EngineCompleter(BaseCompleter):
     def _engine_kwargs(self) -> dict[str, Any]:
         check_bool("center", self.center)
         return {
-            "max_steps": check_int("max_steps", self.max_steps, low=1),
+            "max_steps": check_int("max_steps", self.max_steps, low=1, high=INT32_MAX),
             "tol": check_real("tol", self.tol, low=0.0),
             "log_every": check_int("log_every", self.log_every, low=1),
-            "seed": check_int("seed", self.seed, low=0),
+            "seed": check_int("seed", self.seed, low=0, high=UINT32_MAX),
             "dtype": self.dtype,
         }
 
@@ -187,7 +195,17 @@ class DeepFactorizationCompleter(_EngineCompleter):
         self.center = center
 
     def _check_params(self) -> dict[str, Any]:
-        extra = {} if self.optimizer_params is None else dict(self.optimizer_params)
+        extra = {} if self.optimizer_params is None else self.optimizer_params
+        if not isinstance(extra, dict) or not all(isinstance(k, str) for k in extra):
+            raise ConfigError(
+                "optimizer_params must be a dict of the optimizer's keyword arguments, e.g. "
+                f"{{'b1': 0.9}}, got {extra!r}"
+            )
+        if "learning_rate" in extra:
+            raise ConfigError(
+                "optimizer_params: give the learning rate as learning_rate=…, not in "
+                "optimizer_params"
+            )
         return {
             "model": factorization(
                 self.depth, self.width, init=self.init, init_scale=self.init_scale

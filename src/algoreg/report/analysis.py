@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ConfigError
 from .checks import CheckResult, evaluate
 from .plot import plot_histories, plot_spectra, plot_summary
 from .table import TUNED, result_rows, select_best, sort_key, summarize, usable
@@ -68,6 +69,7 @@ def build_report(
     planned: int = 0,
 ) -> StudyReport:
     spec = _spec(meta)
+    _check_columns(meta.get("report") or {}, spec, rows)
     if spec["plot"] == "spectrum":
         from ..metrics import flow_agreement
 
@@ -83,6 +85,28 @@ def build_report(
     return StudyReport(
         name, meta, spec, rows, table, columns, note, measured, history, tuned, planned, checks
     )
+
+
+def _check_columns(given: dict[str, Any], spec: dict[str, Any], rows: list[dict]) -> None:
+    """A ``[report]`` key naming a column no trial has is an error naming the key and the
+    columns there are (else: a table of blanks, or a crash deep in the plotting)."""
+    if not rows:
+        return
+    known = {k for r in rows for k in r}
+    keys = ["hue", "by"] + (["x", "y", "metrics"] if spec["plot"] == "summary" else [])
+    if any(r.get("problem.validation") for r in rows):  # else the criterion is not used
+        keys.append("criterion")
+    for key in keys:
+        value = given.get(key)
+        for column in value if isinstance(value, list) else [value] if value else []:
+            if column not in known:
+                from ..studies.config import did_you_mean
+
+                raise ConfigError(
+                    f"[report] {key} = {column!r}: no trial has this column"
+                    + did_you_mean(column, sorted(known))
+                    + f" (columns: {', '.join(sorted(known))})"
+                )
 
 
 def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from .analysis import StudyReport, load_report, write_figure
 from .checks import VERDICTS, CheckResult
 from .table import summarize, trial_time
@@ -129,13 +130,20 @@ def experiment_section(directory: str | Path, figures: Path, relative_to: Path) 
     from ..networks.experiments import CLAIMS
 
     directory = Path(directory)
-    summary = json.loads((directory / "summary.json").read_text())
-    name = summary["experiment"]
-    lines = (directory / "table.md").read_text().splitlines()
+    try:
+        summary = json.loads((directory / "summary.json").read_text())
+        name = summary["experiment"]
+        lines = (directory / "table.md").read_text().splitlines()
+        kind, seeds = "quick" if summary.get("quick") else "full", summary["seeds"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(
+            f"{directory}: not a readable network experiment's folder (summary.json with "
+            f"'experiment' and 'seeds', and table.md, as `algoreg reproduce` writes them): "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
     lines = ["#" + line if line.startswith("#") else line for line in lines]  # one level down
-    kind = "quick" if summary.get("quick") else "full"
     source = _source(directory, relative_to)
-    out = [*lines[:1], "", f"Run: {kind}, {summary['seeds']} seed(s); store: {source}.", ""]
+    out = [*lines[:1], "", f"Run: {kind}, {seeds} seed(s); store: {source}.", ""]
     if name in CLAIMS:
         out += [f"**Paper says:** {CLAIMS[name]}", ""]
     out += lines[1:]
@@ -168,6 +176,14 @@ def write_results(directories: Sequence[str | Path], out: str | Path) -> Path:
         "",
     ]
     sections = [section(d, figures, out.parent) for d in directories]
+    sources: dict[str, str | Path] = {}
+    for d, s in zip(directories, sections, strict=True):
+        if s.name in sources:  # e.g. a study directory and its archive: one section each
+            raise ConfigError(
+                f"{sources[s.name]} and {d} both hold the study {s.name!r}: give each study "
+                "once (its directory or its archive; `algoreg merge` joins shards first)"
+            )
+        sources[s.name] = d
     rank = {name: i for i, name in enumerate(PAGE_ORDER)}
     sections.sort(key=lambda s: rank.get(s.name, len(rank)))  # stable: the rest as given
     out.write_text("\n".join([*head, *overview(sections), *(s.text for s in sections)]))

@@ -165,7 +165,8 @@ def format_rows(
         return "" if fmt != "json" else "[]"
     columns = list(columns or _columns(rows))
     if fmt == "json":
-        return json.dumps([{c: r.get(c) for c in columns} for r in rows], indent=1, default=str)
+        records = [{c: _json_value(r.get(c)) for c in columns} for r in rows]
+        return json.dumps(records, indent=1, default=str, allow_nan=False)
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
@@ -177,6 +178,11 @@ def format_rows(
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(lines)
+
+
+def _json_value(value: Any) -> Any:
+    """NaN and ±inf as JSON's null (bare NaN is not JSON: strict parsers reject it)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:

@@ -176,6 +176,17 @@ def _check_head(path: Path, head: object) -> None:
             f"{path}: archive format {head['algoreg_archive']!r}; this algoreg reads "
             f"format {VERSION}"
         )
+    meta = head.get("meta", {})
+    study, ids = meta.get("study"), meta.get("trial_ids")
+    problem = None
+    if study is not None and not isinstance(study, dict):
+        problem = "meta.study must be a table"
+    elif study is not None and not isinstance(study.get("report", {}), dict):
+        problem = "meta.study.report must be a table"
+    elif ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+        problem = "meta.trial_ids must be a list of trial ids"
+    if problem:
+        raise ConfigError(f"{path}: a damaged archive header: {problem}")
 
 
 def _insert(db: sqlite3.Connection, record: dict) -> None:

@@ -276,6 +276,8 @@ def load_study(
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"{source}: not valid TOML: {exc}") from None
     quick_table = raw.pop("quick", {})
+    if not isinstance(quick_table, dict):
+        raise _error(source, text, "quick", "[quick] must be a table of dotted overrides")
     written = copy.deepcopy(raw)
     if quick:
         if not quick_table:
@@ -335,8 +337,16 @@ def from_dict(
                 + did_you_mean(key, TOP_KEYS + SECTIONS),
             )
     name = raw.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[\w.\-]+", name or ""):
-        raise err("name", f"a study needs a name of letters, digits, '-', '_' or '.'; got {name!r}")
+    if (
+        not isinstance(name, str)
+        or not re.fullmatch(r"[\w.\-]{1,100}", name)
+        or not name.strip(".")  # "." and ".." name directories that are not the study's own
+    ):
+        raise err(
+            "name",
+            f"a study needs a name of 1 to 100 letters, digits, '-', '_' or '.' (not dots "
+            f"alone): it names its directory runs/NAME; got {name!r}",
+        )
     if "seeds" in raw and "n_seeds" in raw:
         raise err("seeds", "give either seeds = [...] or n_seeds = N, not both")
     if "seeds" in raw:
@@ -351,9 +361,16 @@ def from_dict(
             raise err("seeds", f"seeds must be distinct, got {list(seeds)}")
     else:
         try:
-            seeds = tuple(range(check_int("n_seeds", raw.get("n_seeds", 1), low=1)))
+            n = check_int("n_seeds", raw.get("n_seeds", 1), low=1)
         except ConfigError as exc:
             raise err("n_seeds", str(exc)) from None
+        if max_trials is not None and n > max_trials:  # before a range of them is built
+            raise err(
+                "n_seeds",
+                f"{n:,} seeds are more trials than the limit of {max_trials:,}; raise it with "
+                f"--max-trials {n}",
+            )
+        seeds = tuple(range(n))
     batch_size = raw.get("batch_size")
     if batch_size is not None:
         try:

@@ -12,7 +12,7 @@ import inspect
 import re
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import INT32_MAX, ConfigError
 from .config import SECTIONS, StudyError, _error, did_you_mean
 
 TRAIN_DEFAULTS = {
@@ -112,7 +112,7 @@ def _train(params: dict[str, Any]) -> dict[str, Any]:
     _check_keys(params, list(TRAIN_DEFAULTS))
     t = {**TRAIN_DEFAULTS, **params}
     return {
-        "max_steps": check_int("max_steps", t["max_steps"], low=1),
+        "max_steps": check_int("max_steps", t["max_steps"], low=1, high=INT32_MAX),
         "tol": check_real("tol", t["tol"], low=0.0),
         "log_every": check_int("log_every", t["log_every"], low=1),
         "dtype": check_choice("dtype", t["dtype"], ("float32", "float64")),

@@ -43,9 +43,19 @@ class MergeSummary:
     differ: list[str] = field(default_factory=list)
 
 
+def _read_only_archive(path: str | Path) -> ConfigError:
+    return ConfigError(
+        f"{path}: an archive is read-only; write results to a study directory "
+        "(and make an archive of it with `algoreg export DIR --archive FILE`)"
+    )
+
+
 def prepare_directory(directory: Path) -> None:
-    """Create a study directory (and its parents), or say clearly why it cannot be one: a
-    file of that name, a file among its parents, no permission, a read-only filesystem."""
+    """Create a study directory (and its parents), or say clearly why it cannot be one: an
+    archive's name, a file of that name, a file among its parents, no permission, a read-only
+    filesystem."""
+    if is_archive(directory):
+        raise _read_only_archive(directory)
     for parent in (directory, *directory.parents):
         if parent.exists() and not parent.is_dir():
             where = "is" if parent == directory else f"lies under {parent}, which is"
@@ -79,7 +89,7 @@ def _open_readonly(path: Path, directory: Path) -> sqlite3.Connection:
     checkpoint, so the read stays consistent.)"""
     if not path.is_file():
         if not directory.exists():
-            raise ConfigError(f"{directory}: no such study directory")
+            raise ConfigError(f"{directory}: no study results here (no such directory)")
         raise ConfigError(f"{directory}: no study results here (no {DB_NAME})")
     uri = path.resolve().as_uri()
     modes = ["mode=ro", "mode=ro&immutable=1"]  # the second: on a read-only filesystem
@@ -107,10 +117,7 @@ class Store:
         self.directory = Path(directory)
         if is_archive(directory):  # read into memory: reading commands take archives too
             if create:
-                raise ConfigError(
-                    f"{directory}: an archive is read-only; write results to a study directory "
-                    "(and make an archive of it with `algoreg export DIR --archive FILE`)"
-                )
+                raise _read_only_archive(directory)
             self.path = self.directory
             self.db = sqlite3.connect(":memory:")
             self.db.executescript(SCHEMA)
