@@ -388,3 +388,42 @@ def test_fit_names_what_is_not_a_problem():
         ar.fit(p, m, max_steps=2**31)
     with pytest.raises(ar.ConfigError, match="must be <= 4294967295"):
         ar.fit(p, m, max_steps=5, seed=2**32)
+
+
+def test_a_directory_holding_another_study_is_not_taken_over(tmp_path, stored, capsys):
+    other = tmp_path / "other.toml"
+    other.write_text(STUDY.format(seeds=1, steps=10).replace('"cli-tiny"', '"other"'))
+    before = (stored / "results.sqlite").read_bytes()
+    assert main(["run", str(other), "--out", str(stored), "--jobs", "1"]) == 2
+    said = error_line(capsys.readouterr().err)
+    assert "holds the study 'cli-tiny', not 'other'" in said and "--out runs/other" in said
+    assert (stored / "results.sqlite").read_bytes() == before
+    theirs = tmp_path / "theirs"
+    assert main(["run", str(other), "--out", str(theirs), "--jobs", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["merge", str(theirs), "--into", str(stored)]) == 2
+    said = error_line(capsys.readouterr().err)
+    assert f"{stored} holds 'cli-tiny', {theirs} holds 'other'" in said
+    assert main(["merge", str(theirs), str(stored), "--into", str(tmp_path / "new")]) == 2
+    assert not (tmp_path / "new").exists()  # refused before anything was written
+    assert (stored / "results.sqlite").read_bytes() == before
+
+
+def test_only_does_not_take_true_for_one(study, capsys):
+    assert main(["run", str(study), "--only", "model.depth=true", "--dry-run"]) == 2
+    assert "matches none of the study's 2 trials" in error_line(capsys.readouterr().err)
+
+
+def test_reproduce_needs_a_name_or_list_not_both_or_empty(capsys):
+    assert main(["reproduce", ""]) == 2
+    assert "unknown preset ''" in error_line(capsys.readouterr().err)
+    assert main(["reproduce", "--list", "razin2020"]) == 2
+    assert "give a preset NAME or --list, not both" in error_line(capsys.readouterr().err)
+
+
+def test_results_columns_are_named_and_shown_once(stored, capsys):
+    assert main(["results", str(stored), "--columns", "seed,test_eror"]) == 2
+    said = error_line(capsys.readouterr().err)
+    assert "did you mean 'test_error'" in said and "(columns: " in said and "seed, " in said
+    assert main(["results", str(stored), "--columns", "seed", "seed", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "seed"

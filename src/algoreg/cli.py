@@ -411,8 +411,11 @@ def cmd_results(args) -> int:
         from .studies.config import did_you_mean
 
         raise ConfigError(
-            f"unknown column {unknown[0]!r}" + did_you_mean(unknown[0], sorted(known))
+            f"--columns: unknown column {unknown[0]!r}"
+            + did_you_mean(unknown[0], sorted(known))
+            + f" (columns: {', '.join(sorted(known))})"
         )
+    columns = list(dict.fromkeys(columns))  # each once
     print(format_rows(rows, args.format, columns or None))
     return 0
 
@@ -492,10 +495,12 @@ def cmd_merge(args) -> int:
             if src.resolve() == into:
                 raise ConfigError(f"{src}: cannot merge a study directory into itself")
             sources.append(stack.enter_context(_store(src)))
+        _one_study(list(zip(args.sources, sources, strict=True)), args.all)
         prepare_directory(into)
         stack.enter_context(writer_lock(into, "merge"))
         store = stack.enter_context(Store(into))
         ids = None if args.all else store.study_ids()  # None: DIR holds no study yet
+        _one_study([(args.into, store), *zip(args.sources, sources, strict=True)], args.all)
         for src, source in zip(args.sources, sources, strict=True):
             m = store.merge(source, ids)
             print(
@@ -509,6 +514,14 @@ def cmd_merge(args) -> int:
                     file=sys.stderr,
                 )
     return 0
+
+
+def _one_study(stores: list, every: bool) -> None:
+    """Refuse to merge stores of differently named studies (unless ``every``: --all)."""
+    held = [(where, name) for where, st in stores if (name := (st.meta("study") or {}).get("name"))]
+    if len({name for _, name in held}) > 1 and not every:
+        said = ", ".join(f"{where} holds {name!r}" for where, name in held)
+        raise ConfigError(f"merge joins shards of one study, but {said} (--all: merge anyway)")
 
 
 def cmd_report(args) -> int:
@@ -526,7 +539,9 @@ def cmd_reproduce(args) -> int:
     from .networks.experiments import EXPERIMENTS
     from .studies import PRESETS, preset_path
 
-    if args.list or not args.name:
+    if args.list and args.name is not None:
+        raise ConfigError(f"reproduce: give a preset NAME or --list, not both (got {args.name!r})")
+    if args.list or args.name is None:
         for name in sorted((*PRESETS, *EXPERIMENTS)):
             print(name)
         return 0

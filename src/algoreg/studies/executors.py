@@ -138,6 +138,12 @@ def _run_pending(
     on_record: Callable[[dict], None] | None,
     t0: float,
 ) -> RunSummary:
+    held = (store.meta("study") or {}).get("name")
+    if held is not None and held != study.name:
+        raise ConfigError(
+            f"{store.directory}: holds the study {held!r}, not {study.name!r}; write this study "
+            f"to its own directory (e.g. --out runs/{study.name})"
+        )
     store.set_meta("study", study.to_dict())
     store.set_meta("study_text", study.text)
     store.set_meta("trial_ids", [t.trial_id for t in trials])

@@ -111,6 +111,12 @@ def expand(study: Study, *, max_trials: int | None = MAX_TRIALS) -> list[Trial]:
     return list(trials.values())
 
 
+def _among(value: Any, wanted: list[Any]) -> bool:
+    """``value in wanted`` without Python's True == 1 (``--only model.depth=true`` is no
+    depth)."""
+    return any(value == w and isinstance(value, bool) == isinstance(w, bool) for w in wanted)
+
+
 def select(trials: list[Trial], only: Sequence[tuple[str, Any]]) -> list[Trial]:
     """The trials whose config matches every ``(key, value)`` of ``only`` (``run --only``):
     the value at the dotted ``key`` (``problem.n_obs``, ``model.depth``, ``seed``) equals
@@ -128,7 +134,7 @@ def select(trials: list[Trial], only: Sequence[tuple[str, Any]]) -> list[Trial]:
                 f"--only {key}: no trial of this study has this key{did_you_mean(key, keys)} "
                 f"(keys: {', '.join(keys)})"
             )
-        chosen = [i for i in chosen if key in flat[i] and flat[i][key] in wanted]
+        chosen = [i for i in chosen if key in flat[i] and _among(flat[i][key], wanted)]
         if not chosen:
             asked = " ".join(f"--only {k}={json.dumps(v)}" for k, v in only)
             raise StudyError(
