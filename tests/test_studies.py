@@ -335,6 +335,11 @@ def test_memory_estimate_bounds_the_measured_peaks_and_warns_when_too_big():
     deep = estimated_memory(config("factorization", n_obs=5000))
     assert WORKER_BYTES < deep < estimated_memory(config("nuclear_norm", n_obs=1000))
     assert estimated_memory(config("nuclear_norm", "completion", 5000)) == WORKER_BYTES
+    # a factorization's parameters count: depth 3 of width 100 on 100×100, three 10⁴ factors
+    (deep3 := config("factorization", "completion"))["model"].update(depth=3, width=100)
+    assert estimated_memory(deep3) == WORKER_BYTES + 40 * 3 * 100 * 100
+    deep3["model"]["depth"] = 10**8  # a mistyped depth is visible before it runs
+    assert estimated_memory(deep3) > 1e13
     heavy = [[Trial("abc", config("nuclear_norm", n_obs=5000))], [Trial("def", config("svt"))]]
     with pytest.warns(
         MemoryWarning,

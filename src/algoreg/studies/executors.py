@@ -25,16 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, MemoryWarning
-from .config import Study
-from .grid import (
-    MAX_TRIALS,
-    Trial,
-    estimated_cost,
-    estimated_memory,
-    expand,
-    make_batches,
-    select,
-)
+from .config import MAX_TRIALS, Study
+from .grid import Trial, estimated_cost, estimated_memory, expand, make_batches, select
 from .lock import writer_lock
 from .processes import start_pool, stop_pool, submit
 from .runner import run_batch

@@ -199,14 +199,21 @@ def estimated_memory(config: dict[str, Any]) -> float:
     an m×n matrix: cvxpy's canonicalization of the dense constraints peaked (cvxpy 1.9, SCS
     3.3, 100×100) at 2.3, 9.2 and 14.5 GB for k = 1000, 3000 and 5000, bounded above by
     1.4 GB + 263·k·m·n bytes (exact at 3000 and 5000). Other trials: ``WORKER_BYTES`` plus 12
-    bytes per entry of a sensing operator (its float64 draw and float32 copy for the engine).
+    bytes per entry of a sensing operator (its float64 draw and float32 copy for the engine)
+    and, for a factorization, 40 bytes per parameter (the factors, their gradient and two
+    optimizer moments, in float64 at most, plus a working copy), so a mistyped depth or width
+    shows in the :class:`~algoreg.errors.MemoryWarning` before it runs.
     """
     problem, model = config["problem"], config["model"]
     m, n = tuple(problem.get("shape") or (1000, 1000))
     k = problem.get("n_obs", m * n) if problem["kind"] == "sensing" else 0
     if model["kind"] == "nuclear_norm" and k:
         return 1.4e9 + 263.0 * k * m * n
-    return WORKER_BYTES + 12.0 * k * m * n
+    params = 0.0
+    if model["kind"] == "factorization":
+        depth, w = model.get("depth", 1), model.get("width") or max(m, n)
+        params = float(m * n) if depth == 1 else float(w * n + (depth - 2) * w * w + m * w)
+    return WORKER_BYTES + 12.0 * k * m * n + 40.0 * params
 
 
 def make_batches(trials: list[Trial], batch_size: int) -> list[list[Trial]]:
