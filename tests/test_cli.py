@@ -39,6 +39,14 @@ log_every = 100
 """
 
 
+@contextlib.contextmanager
+def connect(path, **kw):
+    """``sqlite3.connect``'s own block commits but leaves the connection open (Python 3.13
+    warns when it is collected unclosed): this one commits, then closes."""
+    with contextlib.closing(sqlite3.connect(path, **kw)) as con, con:
+        yield con
+
+
 def write(tmp_path, seeds=2, steps=200, extra=""):
     path = tmp_path / "study.toml"
     path.write_text(STUDY.format(seeds=seeds, steps=steps) + extra)
@@ -126,6 +134,7 @@ def test_output_into_a_reader_that_stops_early_ends_quietly(tmp_path):
     assert proc.stdout.readline().startswith(b"cli-tiny: 3000 trials")
     proc.stdout.close()  # as `| head -1` does
     err = proc.stderr.read().decode()
+    proc.stderr.close()
     assert proc.wait(timeout=120) == 141 and err == ""
     # output small enough to sit in stdout's buffer until the command is done (block-buffered:
     # without PYTHONUNBUFFERED), into a reader that is already gone (`| true`)
@@ -138,6 +147,7 @@ def test_output_into_a_reader_that_stops_early_ends_quietly(tmp_path):
     )
     proc.stdout.close()
     err = proc.stderr.read().decode()
+    proc.stderr.close()
     assert proc.wait(timeout=120) == 141 and err == ""
 
 
@@ -195,7 +205,7 @@ def test_sigkill_mid_study_then_resume(tmp_path):
     while time.time() < deadline and proc.poll() is None:
         if db.exists():
             try:
-                with sqlite3.connect(db, timeout=5) as con:
+                with connect(db, timeout=5) as con:
                     stored = con.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
             except sqlite3.OperationalError:
                 stored = 0
@@ -205,13 +215,14 @@ def test_sigkill_mid_study_then_resume(tmp_path):
     assert proc.poll() is None, "the study finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    with sqlite3.connect(db) as con:
+    proc.stderr.close()
+    with connect(db) as con:
         before = dict(con.execute("SELECT trial_id, finished_at FROM trials").fetchall())
     assert 3 <= len(before) < 24
     r = algoreg("run", study, "--out", out, "--jobs", "1", "--no-progress")
     assert r.returncode == 0, r.stderr
     assert f"24 trials, {len(before)} already stored, {24 - len(before)} run now" in r.stdout
-    with sqlite3.connect(db) as con:
+    with connect(db) as con:
         after = dict(con.execute("SELECT trial_id, finished_at FROM trials").fetchall())
         n_rows = con.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
         logged = dict(
@@ -357,7 +368,7 @@ def test_report_marks_a_study_with_unfinished_trials_as_partial(tmp_path):
     study = write(tmp_path, seeds=1, extra='[grid]\n"model.depth" = [1, 2]\n' + check)
     out, md = tmp_path / "out", tmp_path / "results.md"
     assert algoreg("run", study, "--out", out, "--jobs", "1").returncode == 0
-    with sqlite3.connect(out / "results.sqlite") as db:  # as if interrupted before the last
+    with connect(out / "results.sqlite") as db:  # as if interrupted before the last
         db.execute("DELETE FROM trials WHERE trial_id = (SELECT MAX(trial_id) FROM trials)")
     assert algoreg("report", out, "--out", md).returncode == 0
     page = md.read_text()
@@ -470,7 +481,7 @@ def test_merge_joins_shards_run_apart(tmp_path, capsys):
     assert "0 trials added, 0 failed ones replaced, 2 already in" in captured.out
     assert captured.err == ""
     # a finished trial replaces a failed one; a kept trial with other metrics is named
-    with sqlite3.connect(merged / "results.sqlite") as db:
+    with connect(merged / "results.sqlite") as db:
         db.execute("UPDATE trials SET status = 'failed' WHERE trial_id = ?", (tid,))
         db.execute("UPDATE trials SET metrics = '{\"test_error\": 9}' WHERE trial_id != ?", (tid,))
     assert main(["merge", str(full), "--into", str(merged)]) == 0

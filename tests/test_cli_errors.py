@@ -4,14 +4,13 @@ flag and a non-zero exit — never a traceback, never lost or duplicated results
 import math
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from test_cli import STUDY, algoreg, write
+from test_cli import STUDY, algoreg, connect, write
 
 from algoreg.cli import main
 from algoreg.studies.lock import writer_lock
@@ -132,7 +131,7 @@ def test_a_second_process_on_a_running_study_is_refused(tmp_path):
     finally:
         first.kill()
         first.wait()
-    with sqlite3.connect(out / "results.sqlite") as con:
+    with connect(out / "results.sqlite") as con:
         assert con.execute("SELECT COUNT(*) FROM trials").fetchone()[0] == 0
 
 

@@ -57,13 +57,11 @@ def matmul_gflops(n: int, seconds: float = 0.3) -> float:
 
 
 def model_flops(depth: int, shape: tuple[int, int], width: int | None = None) -> float:
-    """Matmul FLOPs of one step of a depth-N linear factorization (forward + backward)."""
-    m, n = shape
-    if depth == 1:
-        return 0.0
-    w = max(shape) if width is None else width
-    rows = [w] * (depth - 2) + [m]
-    return 3 * sum(2 * r * w * n for r in rows)
+    """Matmul FLOPs of one step of a depth-N linear factorization (forward + backward): its
+    :meth:`~algoreg.models.Factorization.step_flops`."""
+    from .models import factorization
+
+    return factorization(depth, width).step_flops(shape)
 
 
 def penalty_flops(

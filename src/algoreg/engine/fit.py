@@ -22,7 +22,7 @@ from ..errors import (
     check_int,
     check_real,
 )
-from ..models import Factorization
+from ..models import Model
 from ..optim import Optimizer
 from ..optim import adam as default_optimizer
 from ..penalties import Penalty
@@ -73,7 +73,7 @@ def _check_batch(problems, penalties, optimizers) -> None:
 
 def fit_many(
     problems: Sequence[Problem],
-    model: Factorization,
+    model: Model,
     *,
     penalty: Penalty | Sequence[Penalty | None] | None = None,
     optimizer: Optimizer | Sequence[Optimizer] | None = None,
@@ -105,8 +105,16 @@ def fit_many(
     problems = list(problems)
     if not problems:
         raise ConfigError("fit_many needs at least one problem")
-    if not isinstance(model, Factorization):
-        raise ConfigError(f"model must be an algoreg model, got {type(model).__name__}")
+    if not isinstance(model, Model):
+        raise ConfigError(
+            f"model must be an algoreg model (algoreg.models.get(kind, …)), got "
+            f"{type(model).__name__}"
+        )
+    if log_flow and not hasattr(model, "depth"):
+        raise ConfigError(
+            f"log_flow: the gradient-flow prediction is for a depth-N chain of matrices; model "
+            f"{model.kind!r} is not one"
+        )
     B = len(problems)
     penalties = _per_trial("penalty", penalty, B)
     optimizers = _per_trial("optimizer", default_optimizer() if optimizer is None else optimizer, B)
@@ -228,11 +236,11 @@ def _run(
         name = STATUSES[status[i]]
         if name == "max_steps" and final["train_loss"] <= tol[i]:
             name = "converged"  # reached tol exactly on the last allowed step
-        factors = [np.asarray(p[i]) for p in params]
+        mine = jax.tree.map(lambda p, i=i: p[i], params)  # this trial's parameters
         results.append(
             FitResult(
-                matrix=np.asarray(model.product(tuple(jnp.asarray(f) for f in factors))),
-                factors=factors,
+                matrix=np.asarray(model.product(jax.tree.map(jnp.asarray, mine))),
+                factors=[np.asarray(leaf) for leaf in jax.tree.leaves(mine)],
                 status=name,
                 steps=int(steps[i]),
                 metrics={k: float(v) for k, v in final.items() if np.ndim(v) == 0 and k != "step"},
@@ -285,7 +293,7 @@ def _report(progress, state, B: int, max_steps: int, t0: float) -> None:
 
 def fit(
     problem: Problem,
-    model: Factorization,
+    model: Model,
     *,
     penalty: Penalty | None = None,
     optimizer: Optimizer | None = None,

@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ..metrics import balancedness, effective_rank_of
-from ..models import Factorization
+from ..metrics import effective_rank_of
+from ..models import Model
 from ..optim import Optimizer
 from ..penalties import Penalty
 from ..penalties.svd import thin_svd
@@ -59,7 +59,7 @@ def stateful(penalty: Penalty | None) -> bool:
     return penalty is not None and getattr(penalty, "stateful", False)
 
 
-def _objective(problem_cls, model: Factorization, penalty: Penalty | None, surrogate: bool):
+def _objective(problem_cls, model: Model, penalty: Penalty | None, surrogate: bool):
     """(params, data, λ, cache) → (loss + λ·R, (loss, next cache)); R is the exact penalty, its
     SVD-light surrogate, or a stateful penalty's step value (``surrogate`` selects the first
     two; a stateful penalty always uses its state when one is given)."""
@@ -80,7 +80,7 @@ def _objective(problem_cls, model: Factorization, penalty: Penalty | None, surro
 
 @functools.lru_cache(maxsize=128)
 def compiled_init(
-    model: Factorization,
+    model: Model,
     penalty: Penalty | None,
     optimizer_key: tuple,
     shape: tuple[int, int],
@@ -108,7 +108,7 @@ def compiled_init(
 @functools.lru_cache(maxsize=128)
 def compiled_chunk(
     problem_cls: type,
-    model: Factorization,
+    model: Model,
     penalty: Penalty | None,
     optimizer_key: tuple,
     length: int,
@@ -178,9 +178,7 @@ def _exact(penalty: Penalty | None) -> Penalty | None:
 
 
 @functools.lru_cache(maxsize=128)
-def compiled_metrics(
-    problem_cls: type, model: Factorization, penalty: Penalty | None, flow: bool = False
-):
+def compiled_metrics(problem_cls: type, model: Model, penalty: Penalty | None, flow: bool = False):
     """jit(vmap): params, const → dict of logged quantities of each trial (exact penalty, even
     when training uses an SVD-free ``method``).
 
@@ -190,7 +188,7 @@ def compiled_metrics(
     """
     objective = _objective(problem_cls, model, _exact(penalty), surrogate=False)
     loss_grad = jax.grad(problem_cls.loss)
-    N = model.depth
+    N = getattr(model, "depth", 1)  # log_flow: a depth-N chain (checked by fit)
 
     def metrics(params, const: TrialConst) -> dict[str, jax.Array]:
         W = model.product(params)
@@ -208,7 +206,7 @@ def compiled_metrics(
             "effective_rank": effective_rank_of(s),
             "nuclear_norm": jnp.sum(s),
             "fro_norm": jnp.sqrt(jnp.sum(s**2)),
-            "balancedness": balancedness(params),
+            **model.diagnostics(params),
             "singular_values": s,
             **extra,
         }

@@ -1,5 +1,17 @@
-"""Parameterizations mapping parameters to the end-to-end matrix."""
+"""Trainable models: parameterizations mapping parameters to the end-to-end matrix, behind
+one protocol (:class:`Model`) and one registry (:data:`MODELS`, :func:`get`, :func:`register`)."""
 
+from .base import MODELS, Model, Params, get, register, settings
 from .factorization import Factorization, balanced_factors, factorization
 
-__all__ = ["Factorization", "balanced_factors", "factorization"]
+__all__ = [
+    "MODELS",
+    "Factorization",
+    "Model",
+    "Params",
+    "balanced_factors",
+    "factorization",
+    "get",
+    "register",
+    "settings",
+]

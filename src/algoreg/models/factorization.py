@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 
 from ..errors import check_choice, check_int, check_real
+from ..metrics.spectrum import balancedness
+from .base import register
 
 Params = tuple[jax.Array, ...]
 
@@ -21,6 +23,7 @@ NONLINEARITIES = {"relu": jax.nn.relu, "tanh": jnp.tanh}
 INITS = ("gaussian", "identity", "balanced")
 
 
+@register
 @dataclass(frozen=True)
 class Factorization:
     """A depth-``depth`` factorization with hidden ``width`` and an explicit ``init_scale``.
@@ -89,6 +92,31 @@ class Factorization:
         for factor in params[1:]:
             W = factor @ (act(W) if act else W)
         return W
+
+    def diagnostics(self, params: Params) -> dict[str, jax.Array]:
+        """``balancedness`` max_j ‖W_{j+1}ᵀW_{j+1} − W_jW_jᵀ‖_F (0 at depth 1), conserved by
+        gradient flow on a linear chain (Du, Hu, Lee 2018)."""
+        return {"balancedness": balancedness(params)}
+
+    def param_count(self, shape: tuple[int, int]) -> int:
+        """Entries of W_1, …, W_N."""
+        return sum(a * b for a, b in self.factor_shapes(shape))
+
+    def step_flops(self, shape: tuple[int, int]) -> float:
+        """Matmul FLOPs of one step (forward product and the two backward products per factor
+        after the first): 3·Σ_j 2·r_j·w·n over the factors W_2…W_N of r_j rows; 0 at depth 1,
+        where the step has no matmul."""
+        if self.depth == 1:
+            return 0.0
+        m, n = shape
+        w = self.resolved_width(shape)
+        rows = [w] * (self.depth - 2) + [m]
+        return 3.0 * sum(2 * r * w * n for r in rows)
+
+    def label(self, optimizer: str) -> str:
+        """E.g. ``depth 3 gd`` or ``depth 2 adam relu``."""
+        label = f"depth {self.depth} {optimizer}"
+        return f"{label} {self.nonlinearity}" if self.nonlinearity else label
 
 
 def balanced_factors(A: jax.Array, shapes: list[tuple[int, int]]) -> Params:

@@ -22,12 +22,13 @@ def flatten(config: dict[str, Any]) -> dict[str, Any]:
 
 def method_label(config: dict[str, Any], *, with_lam: bool = True) -> str:
     """A short name for the method of a trial: model, depth, optimizer, penalty (and λ)."""
-    model = config["model"]
-    if model["kind"] != "factorization":
-        return model["kind"].replace("_", " ")
-    label = f"depth {model['depth']} {config['optimizer']['kind']}"
-    if model.get("nonlinearity"):
-        label += f" {model['nonlinearity']}"
+    from ..models import MODELS, get
+
+    model = dict(config["model"])
+    kind = model.pop("kind")
+    if kind not in MODELS:  # a baseline
+        return kind.replace("_", " ")
+    label = get(kind, **model).label(config["optimizer"]["kind"])
     pen = config.get("penalty", {"kind": "none"})
     if pen["kind"] != "none":
         label += f" + {pen['kind']}" + (f" λ={pen['lam']:g}" if with_lam else "")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .config import MAX_TRIALS, Study, StudyError, did_you_mean, dotted_items
-from .resolve import resolve_config
+from .resolve import is_trained, resolve_config
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def select(trials: list[Trial], only: Sequence[tuple[str, Any]]) -> list[Trial]:
 
 def batch_key(config: dict[str, Any]) -> str:
     """Trials with equal keys can share one batched engine program."""
-    if config["model"]["kind"] != "factorization":
+    if not is_trained(config):
         return canonical_json({"baseline": config["model"]["kind"], "id": trial_id(config)})
     problem = config["problem"]
     penalty = {k: v for k, v in config["penalty"].items() if k != "lam"}
@@ -166,19 +166,18 @@ def batch_key(config: dict[str, Any]) -> str:
 def estimated_cost(config: dict[str, Any]) -> float:
     """Rough FLOPs of a trial run to ``max_steps``: only to start the longest trials first.
 
-    A factorization step counts the matmul FLOPs of :func:`algoreg.benchmark.model_flops` (m·n
-    at depth 1) and :func:`~algoreg.benchmark.penalty_flops` for the penalty's polar factor,
-    plus 4·n_obs·m·n for a sensing operator's two passes; a convex baseline counts as 10⁴
-    SVDs of its matrix.
+    A trained model's step counts its ``step_flops`` (m·n where it has no matmul) and
+    :func:`~algoreg.benchmark.penalty_flops` for the penalty's polar factor, plus 4·n_obs·m·n
+    for a sensing operator's two passes; a convex baseline counts as 10⁴ SVDs of its matrix.
     """
-    from ..benchmark import model_flops, penalty_flops
+    from ..benchmark import penalty_flops
 
-    problem, model = config["problem"], config["model"]
+    problem = config["problem"]
     shape = tuple(problem.get("shape") or (1000, 1000))
     m, n = shape
-    if model["kind"] != "factorization":
+    if not is_trained(config):
         return 1e4 * penalty_flops("svd", shape)
-    step = model_flops(model["depth"], shape, model.get("width")) or float(m * n)
+    step = _model(config).step_flops(shape) or float(m * n)
     if problem["kind"] == "sensing":
         step += 4.0 * problem.get("n_obs", m * n) * m * n
     penalty = config.get("penalty") or {}
@@ -200,20 +199,25 @@ def estimated_memory(config: dict[str, Any]) -> float:
     3.3, 100×100) at 2.3, 9.2 and 14.5 GB for k = 1000, 3000 and 5000, bounded above by
     1.4 GB + 263·k·m·n bytes (exact at 3000 and 5000). Other trials: ``WORKER_BYTES`` plus 12
     bytes per entry of a sensing operator (its float64 draw and float32 copy for the engine)
-    and, for a factorization, 40 bytes per parameter (the factors, their gradient and two
-    optimizer moments, in float64 at most, plus a working copy), so a mistyped depth or width
-    shows in the :class:`~algoreg.errors.MemoryWarning` before it runs.
+    and, for a trained model, 40 bytes per parameter (``param_count``: the parameters, their
+    gradient and two optimizer moments, in float64 at most, plus a working copy), so a
+    mistyped depth or width shows in the :class:`~algoreg.errors.MemoryWarning` before it runs.
     """
     problem, model = config["problem"], config["model"]
     m, n = tuple(problem.get("shape") or (1000, 1000))
     k = problem.get("n_obs", m * n) if problem["kind"] == "sensing" else 0
     if model["kind"] == "nuclear_norm" and k:
         return 1.4e9 + 263.0 * k * m * n
-    params = 0.0
-    if model["kind"] == "factorization":
-        depth, w = model.get("depth", 1), model.get("width") or max(m, n)
-        params = float(m * n) if depth == 1 else float(w * n + (depth - 2) * w * w + m * w)
+    params = float(_model(config).param_count((m, n))) if is_trained(config) else 0.0
     return WORKER_BYTES + 12.0 * k * m * n + 40.0 * params
+
+
+def _model(config: dict[str, Any]):
+    """The model object of a trial's (resolved) config."""
+    from ..models import get
+
+    settings = dict(config["model"])
+    return get(settings.pop("kind"), **settings)
 
 
 def make_batches(trials: list[Trial], batch_size: int) -> list[list[Trial]]:

@@ -56,13 +56,12 @@ def _problem(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _model(params: dict[str, Any]) -> dict[str, Any]:
-    from ..models import Factorization
+    from ..models import MODELS, get, settings
 
     kind = params.pop("kind")
-    if kind == "factorization":
-        allowed = [f.name for f in dataclasses.fields(Factorization)]
-        _check_keys(params, allowed)
-        return {"kind": kind, **dataclasses.asdict(Factorization(**params))}
+    if kind in MODELS:  # trained by the engine: its dataclass validates and fills defaults
+        _check_keys(params, settings(kind))
+        return {"kind": kind, **dataclasses.asdict(get(kind, **params))}
     baselines = _baseline_registry()
     if kind in baselines:
         from ..baselines import parameters
@@ -71,7 +70,7 @@ def _model(params: dict[str, Any]) -> dict[str, Any]:
         _check_keys(params, list(defaults))
         filled = {k: v for k, v in defaults.items() if v is not inspect.Parameter.empty}
         return {"kind": kind, **filled, **params}
-    raise _Unknown("kind", kind, ["factorization", *baselines])
+    raise _Unknown("kind", kind, [*MODELS, *baselines])
 
 
 def _baseline_registry() -> dict[str, Any]:
@@ -158,14 +157,21 @@ def _check_keys(params: dict[str, Any], allowed: list[str]) -> None:
 
 
 def is_trained(config: dict[str, Any]) -> bool:
-    """Whether the trial trains a model with the engine (else: a convex/iterative baseline)."""
-    return config["model"]["kind"] == "factorization"
+    """Whether the trial trains a registered model with the engine (else: a convex/iterative
+    baseline, solved by :mod:`algoreg.baselines`)."""
+    return _trained(config["model"].get("kind", DEFAULT_KINDS["model"]))
+
+
+def _trained(kind: str) -> bool:
+    from ..models import MODELS
+
+    return kind in MODELS
 
 
 def resolve_config(point: dict[str, Any], *, source: str = "<dict>", text: str = "") -> dict:
     """Canonical config of one grid point ``{section: {...}, ..., "seed": s}``."""
     out: dict[str, Any] = {}
-    trained = point.get("model", {}).get("kind", "factorization") == "factorization"
+    trained = _trained(point.get("model", {}).get("kind", DEFAULT_KINDS["model"]))
     for section in SECTIONS:
         if not trained and section in ("penalty", "optimizer", "train"):
             continue

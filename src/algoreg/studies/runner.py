@@ -27,16 +27,16 @@ def build_problem(config: dict[str, Any]):
 
 
 def build_training(config: dict[str, Any]) -> dict[str, Any]:
-    """Model, penalty, optimizer and train arguments of a factorization trial (the train
-    section less ``reference``, which the runner handles)."""
+    """Model, penalty, optimizer and train arguments of a trial of a registered model (the
+    train section less ``reference``, which the runner handles)."""
     from .. import models, optim, penalties
 
-    model = {k: v for k, v in config["model"].items() if k != "kind"}
+    model = dict(config["model"])
     pen = dict(config["penalty"])
     pen_kind = pen.pop("kind")
     opt = dict(config["optimizer"])
     return {
-        "model": models.factorization(**model),
+        "model": models.get(model.pop("kind"), **model),
         "penalty": None if pen_kind == "none" else penalties.get(pen_kind, **pen),
         "optimizer": optim.get(opt.pop("kind"), **opt),
         **{k: v for k, v in config["train"].items() if k != "reference"},
