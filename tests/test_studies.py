@@ -561,7 +561,7 @@ def test_a_ratings_study_names_the_same_trials_from_any_working_directory(tmp_pa
     assert config["problem"]["path"] == str(copy)  # where it ran is still recorded
     (copy / "u1.test").write_text("1\t1\t5\t0\n")
     assert not set(ids(str(copy))) & set(absolute)
-    from algoreg.problems.ratings import ratings
+    from algoreg.problems.ratings_study import ratings
 
     with pytest.raises(ar.errors.ConfigError, match=r"not the .* this trial was defined with"):
         ratings(str(copy), data_sha256=config["problem"]["data_sha256"])

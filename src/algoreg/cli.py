@@ -408,7 +408,7 @@ def cmd_results(args) -> int:
     known = {k for r in rows for k in r}
     unknown = [c for c in columns if c not in known]
     if rows and unknown:
-        from .studies.config import did_you_mean
+        from .errors import did_you_mean
 
         raise ConfigError(
             f"--columns: unknown column {unknown[0]!r}"

@@ -29,6 +29,12 @@ class MemoryWarning(UserWarning):
     """Work is estimated to need more memory than the machine has free."""
 
 
+def did_you_mean(name: str, allowed: Iterable[str]) -> str:
+    """ "; did you mean 'x'?" for the closest of ``allowed`` to ``name``, or "" if none is."""
+    close = difflib.get_close_matches(name, list(allowed), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def unknown_name(what: str, name: object, known: Iterable[str]) -> ConfigError:
     """Build the error for an unknown registry name, with a did-you-mean suggestion."""
     known = sorted(known)

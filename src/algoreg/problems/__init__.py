@@ -9,15 +9,8 @@ from .completion import (
     entries,
     uniform_mask,
 )
-from .ratings import (
-    BiasModel,
-    Ratings,
-    RatingsProblem,
-    bias_baseline,
-    check_ratings,
-    global_mean,
-    ratings,
-)
+from .ratings import BiasModel, Ratings, RatingsProblem, bias_baseline, global_mean
+from .ratings_study import check_ratings, ratings
 from .sensing import SensingProblem, check_sensing, sensing
 from .truth import low_rank
 

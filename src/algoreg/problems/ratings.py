@@ -16,17 +16,14 @@ raw scale for experiments that want it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import ConfigError, check_bool, check_choice, check_int, check_real
+from ..errors import ConfigError, check_bool, check_int, check_real
 from .base import Array, Problem
 from .completion import CompletionProblem
-
-DATASETS = ("ml-100k",)
 
 
 @dataclass(frozen=True, eq=False)
@@ -357,90 +354,6 @@ def bias_baseline(
 
 
 # ------------------------------------------------------------------ study-file registration
-
-
-def check_ratings(
-    path: str,
-    split: str = "u1",
-    test_fraction: float | None = None,
-    n_train: int | None = None,
-    center: bool = True,
-    dataset: str = "ml-100k",
-    validation: float = 0.0,
-    seed: int = 0,
-) -> dict:
-    """Validated, normalized parameters of :func:`ratings` without reading the ratings.
-
-    ``path`` must be a folder holding ``u.data``; ``split`` is ``u1``…``u5``, ``ua``, ``ub``
-    (canonical files), ``random`` (``test_fraction`` held out, default 0.2) or ``arora``
-    (``n_train`` random training ratings, test on the rest). Parameters a split does not use
-    must be left out; they are normalized to None so they do not split trial identities, and
-    ``path`` to the absolute folder. ``data_sha256`` (:func:`~algoreg.datasets.data_digest`,
-    which reads the split's files but does not parse them) names the data by content: a
-    study's trial ids leave the folder out, so the same study names the same trials on any
-    machine. ``validation`` holds out that fraction of the training ratings (seeded by
-    ``seed``) as a validation set.
-    """
-    from ..datasets.movielens import ML100K_SHAPE, check_path, check_split, data_digest
-
-    check_choice("dataset", dataset, DATASETS)
-    if not isinstance(path, (str, Path)):
-        raise ConfigError(f"path must be a folder name, got {path!r} ({type(path).__name__})")
-    folder = check_path(path)
-    split, test_fraction, n_train = check_split(split, test_fraction, n_train)
-    center = check_bool("center", center)
-    return {
-        "path": str(folder.resolve()),
-        "split": split,
-        "test_fraction": test_fraction,
-        "n_train": n_train,
-        "center": center,
-        "dataset": dataset,
-        "validation": check_real("validation", validation, low=0.0, high=1.0, high_open=True),
-        "shape": ML100K_SHAPE,
-        "data_sha256": data_digest(folder, split),
-        "seed": check_int("seed", seed, low=0),
-    }
-
-
-def ratings(
-    path: str,
-    split: str = "u1",
-    test_fraction: float | None = None,
-    n_train: int | None = None,
-    center: bool = True,
-    dataset: str = "ml-100k",
-    validation: float = 0.0,
-    *,
-    shape: tuple[int, int] | None = None,
-    data_sha256: str | None = None,
-    seed: int = 0,
-) -> RatingsProblem:
-    """The ratings problem a study file's ``[problem] kind = "ratings"`` table describes.
-
-    Same parameters as :func:`check_ratings`; ``shape`` and ``data_sha256`` (filled in by the
-    study resolver) must match the data. ``seed`` draws the ``random``/``arora`` splits
-    (canonical splits ignore it).
-    """
-    from ..datasets.movielens import movielens100k
-
-    a = check_ratings(path, split, test_fraction, n_train, center, dataset, validation, seed)
-    if shape is not None and tuple(shape) != a["shape"]:
-        raise ConfigError(f"shape {tuple(shape)} does not match {dataset}'s {a['shape']}")
-    if data_sha256 is not None and data_sha256 != a["data_sha256"]:
-        raise ConfigError(
-            f"the {split} files in {a['path']} have digest {a['data_sha256']}, not the "
-            f"{data_sha256} this trial was defined with: the data changed since"
-        )
-    problem = movielens100k(
-        a["path"],
-        a["split"],
-        test_fraction=a["test_fraction"],
-        n_train=a["n_train"],
-        seed=a["seed"],
-        center=a["center"],
-    )
-    return problem if not a["validation"] else hold_out(problem, a["validation"], a["seed"])
 
 
 def hold_out(problem: RatingsProblem, fraction: float, seed: int = 0) -> RatingsProblem:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from .checks import CheckResult, evaluate
 from .plot import plot_histories, plot_spectra, plot_summary
 from .table import TUNED, result_rows, select_best, sort_key, summarize, usable
@@ -100,8 +100,6 @@ def _check_columns(given: dict[str, Any], spec: dict[str, Any], rows: list[dict]
         value = given.get(key)
         for column in value if isinstance(value, list) else [value] if value else []:
             if column not in known:
-                from ..studies.config import did_you_mean
-
                 raise ConfigError(
                     f"[report] {key} = {column!r}: no trial has this column"
                     + did_you_mean(column, sorted(known))

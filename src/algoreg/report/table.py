@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..studies.config import dotted_items
+from ..dotted import dotted_items
 
 
 def flatten(config: dict[str, Any]) -> dict[str, Any]:

@@ -25,20 +25,20 @@ that change the grid points they match (see :class:`Rule`). Example::
     "model.depth" = [2, 3]
 
 Every error names the file, the line (where it can be found), the key and what is allowed.
+This module checks a study's structure (:func:`from_dict`); :mod:`.load` reads the file and
+resolves each grid point (:func:`.load.load_study`).
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError, check_int
+from ..errors import ConfigError, check_int, did_you_mean
 
 SECTIONS = ("problem", "model", "penalty", "optimizer", "train")
 TOP_KEYS = (
@@ -192,11 +192,6 @@ def _error(study_source: str, text: str, dotted: str | None, message: str) -> St
     return StudyError(f"{where}: {key}{message}")
 
 
-def did_you_mean(name: str, allowed: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(allowed), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 # ---------------------------------------------------------------- overrides
 
 
@@ -247,84 +242,17 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[tuple[str, Any]]) -
 MAX_TRIALS = 10_000
 
 
-def load_study(
-    path: str | Path | None = None,
-    *,
-    text: str | None = None,
-    overrides: Sequence[str] = (),
-    quick: bool = False,
-    max_trials: int | None = MAX_TRIALS,
-) -> Study:
-    """Read and validate a study from a TOML file (or ``text``), with ``--set`` overrides.
-
-    ``quick=True`` applies the file's ``[quick]`` table (dotted overrides) first. A study of
-    more than ``max_trials`` trials (None: no limit) is refused before its grid points are
-    validated one by one.
-    """
-    source = str(path) if path is not None else "<string>"
-    if text is None:
-        if path is None:
-            raise StudyError("load_study needs a path or text")
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise StudyError(f"{source}: no such study file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StudyError(f"{source}: cannot read the study file ({exc})") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise StudyError(f"{source}: not valid TOML: {exc}") from None
-    quick_table = raw.pop("quick", {})
-    if not isinstance(quick_table, dict):
-        raise _error(source, text, "quick", "[quick] must be a table of dotted overrides")
-    written = copy.deepcopy(raw)
-    if quick:
-        if not quick_table:
-            raise StudyError(f"{source}: --quick needs a [quick] table of overrides in the file")
-        raw = apply_overrides(raw, list(dotted_items(quick_table)))
-    parsed = [parse_override(o) for o in overrides]
-    raw = apply_overrides(raw, parsed)
-    narrowed = quick or bool(parsed)
-    study = from_dict(
-        raw, source=source, text=text, rules_must_match=not narrowed, max_trials=max_trials
-    )
-    if narrowed and study.rules:
-        # a --quick or --set subset (a shard) may leave a rule's points out, but each rule
-        # must match a point of the file's own grid (the data folder is not a grid change)
-        data = [(k, v) for k, v in parsed if k == "problem.path"]
-        try:
-            from_dict(
-                apply_overrides(written, data), source=source, text=text, max_trials=max_trials
-            )
-        except UnusedRuleError:
-            raise
-        except StudyError:
-            pass  # the file loads only with its overrides: it has no grid of its own to check
-    return study
-
-
-def dotted_items(table: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
-    """{"train": {"tol": 0}, "grid": {"model.depth": [1]}} → ("train.tol", 0), …"""
-    for key, value in table.items():
-        if isinstance(value, dict):
-            yield from dotted_items(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
-
-
 def from_dict(
     raw: dict[str, Any],
     *,
     source: str = "<dict>",
     text: str = "",
-    rules_must_match: bool = True,
     max_trials: int | None = MAX_TRIALS,
 ) -> Study:
-    """Validate a raw study mapping (as parsed from TOML) into a :class:`Study`; with
-    ``rules_must_match``, a ``[[where]]`` rule that matches no grid point is an error. A grid
-    of more than ``max_trials`` trials (None: no limit) is refused before it is resolved."""
-    from .resolve import resolve_config
+    """Validate the structure of a raw study mapping (as parsed from TOML) into a
+    :class:`Study`: its keys, seeds, axes, rules and ``[report]`` table (each grid point's
+    values are checked by :func:`.load.load_study`, which resolves them). ``n_seeds`` past
+    ``max_trials`` (None: no limit) is refused before a range of them is built."""
 
     def err(key, message):
         return _error(source, text, key, message)
@@ -440,19 +368,6 @@ def from_dict(
         report=report,
         rules=rules,
     )
-    # validate every grid point now (cheap: no data is generated), so errors come before any
-    # run; once per point, not per seed (the seed enters no check), and only after counting
-    from .grid import check_size, points
-
-    check_size(study, max_trials)
-    used = [False] * len(rules)
-    for point in points(replace(study, seeds=study.seeds[:1]), used=used):
-        resolve_config(point, source=source, text=text)
-    for i, hit in enumerate(used):
-        if rules_must_match and not hit:
-            matched = ", ".join(f"{k} = {v!r}" for k, v in rules[i].match)
-            message = f"rule {i + 1} ({matched}) matches none of the study's grid points"
-            raise UnusedRuleError(str(err("where", message)))
     return study
 
 

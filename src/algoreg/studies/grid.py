@@ -19,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .config import MAX_TRIALS, Study, StudyError, did_you_mean, dotted_items
+from ..dotted import dotted_items
+from ..errors import did_you_mean
+from .config import MAX_TRIALS, Study, StudyError
 from .resolve import is_trained, resolve_config
 
 

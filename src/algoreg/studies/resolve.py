@@ -12,8 +12,8 @@ import inspect
 import re
 from typing import Any
 
-from ..errors import INT32_MAX, ConfigError
-from .config import SECTIONS, StudyError, _error, did_you_mean
+from ..errors import INT32_MAX, ConfigError, did_you_mean
+from .config import SECTIONS, StudyError, _error
 
 TRAIN_DEFAULTS = {
     "max_steps": 10_000,
