@@ -112,3 +112,22 @@ def test_bad_optimizer_input():
         ar.optim.adam(b1=1.0)
     with pytest.raises(ar.ConfigError, match=r"unknown parameter\(s\) \['beta'\]"):
         ar.optim.get("gd", beta=0.5)
+
+
+def test_fit_takes_any_optax_transformation():
+    """An optax transformation given as is trains exactly as the named optimizer it equals,
+    alone or per trial in a batch; it cannot come from a study file (no TOML spelling)."""
+    p = ar.problems.completion(shape=(10, 8), rank=1, n_obs=40, seed=0)
+    m = ar.models.factorization(depth=2, init_scale=1e-2)
+    kw = {"max_steps": 300, "log_every": 100}
+    named = ar.fit(p, m, optimizer=ar.optim.gd(0.05), **kw)
+    given = ar.fit(p, m, optimizer=optax.sgd(0.05), **kw)
+    np.testing.assert_array_equal(named.matrix, given.matrix)
+    assert given.metrics["train_loss"] < named.history["train_loss"][0]
+    tx = optax.adam(1e-2)
+    both = ar.fit_many([p, p], m, optimizer=[tx, tx], seeds=[0, 1], **kw)
+    assert all(r.status in ("converged", "max_steps") for r in both)
+    with pytest.raises(ar.ConfigError, match="one batch needs one optimizer kind"):
+        ar.fit_many([p, p], m, optimizer=[tx, optax.adam(1e-2)], **kw)
+    with pytest.raises(ar.ConfigError, match="not an algoreg Optimizer or an optax"):
+        ar.fit(p, m, optimizer="adam", **kw)

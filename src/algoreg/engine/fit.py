@@ -12,6 +12,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from optax import GradientTransformation as optax_transform
 from threadpoolctl import threadpool_limits
 
 from ..errors import (
@@ -23,7 +24,7 @@ from ..errors import (
     check_real,
 )
 from ..models import Model
-from ..optim import Optimizer
+from ..optim import Optimizer, as_optimizer
 from ..optim import adam as default_optimizer
 from ..penalties import Penalty
 from ..problems import Problem
@@ -66,7 +67,10 @@ def _check_batch(problems, penalties, optimizers) -> None:
         )
     for i, o in enumerate(optimizers):
         if not isinstance(o, Optimizer):
-            raise ConfigError(f"optimizer[{i}] is a {type(o).__name__}, not an algoreg Optimizer")
+            raise ConfigError(
+                f"optimizer[{i}] is a {type(o).__name__}, not an algoreg Optimizer or an optax "
+                "GradientTransformation"
+            )
     if len({o.static_key() for o in optimizers}) > 1:
         raise ConfigError("one batch needs one optimizer kind (hyper-parameters may vary)")
 
@@ -76,7 +80,7 @@ def fit_many(
     model: Model,
     *,
     penalty: Penalty | Sequence[Penalty | None] | None = None,
-    optimizer: Optimizer | Sequence[Optimizer] | None = None,
+    optimizer: Optimizer | Any | Sequence[Optimizer | Any] | None = None,
     seeds: Sequence[int] | None = None,
     max_steps: int | Sequence[int] = 10_000,
     tol: float | Sequence[float] = 0.0,
@@ -89,6 +93,8 @@ def fit_many(
 ) -> list[FitResult]:
     """Train B compatible trials as one batched program; return one result per trial.
 
+    ``optimizer``: an algoreg :class:`~algoreg.optim.Optimizer` (``ar.optim.adam(…)``) or any
+    optax ``GradientTransformation`` (``optax.lion(1e-4)``).
     Per-trial (scalar or sequence of length B): ``penalty`` λ, ``optimizer`` hyper-parameters,
     ``seeds`` (initialization key; default 0…B−1), ``max_steps``, ``tol``. Shared: the
     problem type and shape, ``model``, the penalty and optimizer kinds. Every ``log_every``
@@ -117,7 +123,11 @@ def fit_many(
         )
     B = len(problems)
     penalties = _per_trial("penalty", penalty, B)
-    optimizers = _per_trial("optimizer", default_optimizer() if optimizer is None else optimizer, B)
+    if optimizer is None:
+        optimizer = default_optimizer()
+    elif isinstance(optimizer, list | tuple) and not isinstance(optimizer, optax_transform):
+        optimizer = [as_optimizer(o) for o in optimizer]
+    optimizers = _per_trial("optimizer", as_optimizer(optimizer), B)
     seeds = list(range(B)) if seeds is None else _per_trial("seeds", list(seeds), B)
     seeds = [check_int(f"seeds[{i}]", s, low=0, high=UINT32_MAX) for i, s in enumerate(seeds)]
     max_steps = [
@@ -296,7 +306,7 @@ def fit(
     model: Model,
     *,
     penalty: Penalty | None = None,
-    optimizer: Optimizer | None = None,
+    optimizer: Optimizer | Any | None = None,
     seed: int = 0,
     max_steps: int = 10_000,
     tol: float = 0.0,

@@ -1,4 +1,5 @@
-"""Optimizers (optax-based) including GroupRMSprop and the Adam ablations."""
+"""Optimizers (optax-based) including GroupRMSprop and the Adam ablations; any optax
+transformation is accepted too (:func:`custom`)."""
 
 from .optimizers import (
     OPTIMIZERS,
@@ -6,6 +7,8 @@ from .optimizers import (
     adam,
     adam_denominator,
     adam_numerator,
+    as_optimizer,
+    custom,
     gd,
     get,
     group_rmsprop,
@@ -20,6 +23,8 @@ __all__ = [
     "adam",
     "adam_denominator",
     "adam_numerator",
+    "as_optimizer",
+    "custom",
     "gd",
     "get",
     "group_rmsprop",

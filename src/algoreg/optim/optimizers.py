@@ -95,6 +95,7 @@ _REGISTRY: dict[
     "adam_denominator": (_adam_denominator, {"learning_rate": 1e-3, "b2": 0.999, "eps": 1e-8}, ()),
 }
 OPTIMIZERS = tuple(_REGISTRY)
+CUSTOM = "optax"  # the kind of an optax transformation given as is (see :func:`custom`)
 
 _DECAYS = ("b1", "b2", "decay", "momentum")
 
@@ -121,6 +122,8 @@ class Optimizer:
 
     def build(self, **hyper: Any) -> optax.GradientTransformation:
         """The optax transformation; ``hyper`` may override (e.g. with traced) values."""
+        if self.kind == CUSTOM:
+            return dict(self.static)["transformation"]
         builder = _REGISTRY[self.kind][0]
         return builder(**{**self.params, **hyper}, **dict(self.static))
 
@@ -147,6 +150,24 @@ def get(kind: str, **params: Any) -> Optimizer:
             check_real(where, value, low=0.0)
     static = tuple(sorted((k, bool(v)) for k, v in params.items() if k in static_names))
     return Optimizer(kind, tuple(hyper.items()), static)
+
+
+def custom(transformation: optax.GradientTransformation) -> Optimizer:
+    """Any optax transformation as an optimizer, e.g. ``custom(optax.lion(1e-4))`` (``fit``
+    also takes one directly). Its hyper-parameters are fixed inside it, so trials share one
+    batch only when they share the same transformation object."""
+    if not isinstance(transformation, optax.GradientTransformation):
+        raise ConfigError(
+            f"an optimizer is a name (one of {', '.join(OPTIMIZERS)}), an algoreg Optimizer or "
+            f"an optax GradientTransformation, got {type(transformation).__name__}"
+        )
+    return Optimizer(CUSTOM, (), (("transformation", transformation),))
+
+
+def as_optimizer(value: Any) -> Any:
+    """``value`` with an optax transformation wrapped by :func:`custom` (anything else as
+    is, for the caller to check)."""
+    return custom(value) if isinstance(value, optax.GradientTransformation) else value
 
 
 def gd(learning_rate: float = 1e-2) -> Optimizer:
