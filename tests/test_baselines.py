@@ -1,5 +1,6 @@
 """Baselines: closed forms, cross-checks between independent solvers, recovery, errors."""
 
+import re
 import subprocess
 import sys
 import warnings
@@ -252,3 +253,23 @@ def test_paper_scale_soft_impute_small_lambda_agrees_with_the_exact_solver():
         si = bl.soft_impute(p, lam=1e-5 * bl.lambda_max(p), tol=1e-9, max_iters=20_000)
     print(f"soft_impute vs nuclear_norm: rel diff {rel(si.matrix, nn.matrix):.3g}")
     assert rel(si.matrix, nn.matrix) < 1e-4
+
+
+def test_every_baseline_checks_its_settings_at_study_load():
+    """A bad setting of a baseline fails when the study loads, naming the key, not inside
+    every trial after the run started."""
+    assert set(bl.CHECKS) == set(bl.BASELINES)
+    base = 'name = "x"\n[problem]\nshape = [6, 6]\nrank = 1\nn_obs = 20\n[model]\n'
+    for model, said in [
+        ('kind = "soft_impute"\nlam = -5.0', "model.lam: lam must be > 0.0"),
+        ('kind = "soft_impute"\nn_lams = 0', "model.n_lams: n_lams must be >= 1"),
+        ('kind = "svt"\ntau = -1.0', "model.tau: tau must be > 0.0"),
+        ('kind = "nuclear_norm"\ndelta = "abc"', "model.delta: delta must be a real number"),
+        ('kind = "nuclear_norm"\nlam = 0.1\ndelta = 0.5', "give either lam"),
+        ('kind = "hard_impute"', "baseline 'hard_impute' requires rank"),
+        ('kind = "hard_impute"\nrank = 0', "model.rank: rank must be >= 1"),
+    ]:
+        with pytest.raises(ar.ConfigError, match=re.escape(said)):
+            ar.studies.load_study(text=base + model + "\n")
+    ok = ar.studies.load_study(text=base + 'kind = "soft_impute"\nlam = 0.5\n')
+    assert ar.studies.expand(ok)[0].config["model"]["lam"] == 0.5

@@ -17,8 +17,16 @@ from ..engine import FitResult
 from ..errors import ConfigError, unknown_name
 from ..problems import Problem
 from .base import SolverError
-from .nuclear import nuclear_norm
-from .soft_impute import hard_impute, lambda_max, soft_impute, svt
+from .nuclear import check_nuclear_norm, nuclear_norm
+from .soft_impute import (
+    check_hard_impute,
+    check_soft_impute,
+    check_svt,
+    hard_impute,
+    lambda_max,
+    soft_impute,
+    svt,
+)
 
 BASELINES: dict[str, Callable[..., FitResult]] = {
     "nuclear_norm": nuclear_norm,
@@ -26,6 +34,26 @@ BASELINES: dict[str, Callable[..., FitResult]] = {
     "svt": svt,
     "hard_impute": hard_impute,
 }
+
+
+# kind -> its settings' checker (no problem needed): what a study file is checked with at load
+CHECKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "nuclear_norm": check_nuclear_norm,
+    "soft_impute": check_soft_impute,
+    "svt": check_svt,
+    "hard_impute": check_hard_impute,
+}
+
+
+def check_settings(kind: str, params: dict[str, Any]) -> None:
+    """Check baseline ``kind``'s settings ``params`` (all but ``seed`` and ``blas_threads``,
+    defaults filled in) as its solve will, without a problem: a :class:`ConfigError` naming
+    the setting, before any trial runs."""
+    missing = [n for n, d in parameters(kind).items() if d is inspect.Parameter.empty]
+    missing = [n for n in missing if n not in params]
+    if missing:
+        raise ConfigError(f"baseline {kind!r} requires {', '.join(missing)}")
+    CHECKS[kind](**params, seed=0)
 
 
 def parameters(kind: str) -> dict[str, Any]:
@@ -55,7 +83,9 @@ def solve(problem: Problem, kind: str, **params: Any) -> FitResult:
 
 __all__ = [
     "BASELINES",
+    "CHECKS",
     "SolverError",
+    "check_settings",
     "hard_impute",
     "lambda_max",
     "nuclear_norm",

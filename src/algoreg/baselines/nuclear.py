@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,25 @@ def _forward(cp, X, data: LinearData):
     return data.A @ cp.vec(X, order="C")
 
 
+def check_nuclear_norm(
+    *, lam: Any, delta: Any, eps_abs: Any, eps_rel: Any, max_iters: Any, seed: Any, **_: Any
+) -> dict:
+    """:func:`nuclear_norm`'s numeric settings, checked without a problem (a study checks
+    them at load); its flags (``accept_inaccurate``, ``verbose``) pass through."""
+    lam = None if lam is None else check_real("lam", lam, low=0.0, low_open=True)
+    delta = check_real("delta", delta, low=0.0)
+    if lam is not None and delta > 0:
+        raise ConfigError("give either lam (penalized form) or delta (tolerance form), not both")
+    return {
+        "lam": lam,
+        "delta": delta,
+        "eps_abs": check_real("eps_abs", eps_abs, low=0.0, low_open=True),
+        "eps_rel": check_real("eps_rel", eps_rel, low=0.0, low_open=True),
+        "max_iters": check_int("max_iters", max_iters, low=1),
+        "seed": check_int("seed", seed, low=0),
+    }
+
+
 def nuclear_norm(
     problem: Problem,
     *,
@@ -77,15 +97,9 @@ def nuclear_norm(
     recorded only (the solve is deterministic); ``blas_threads`` caps BLAS threads during the
     solve (None: no cap).
     """
-    if lam is not None:
-        lam = check_real("lam", lam, low=0.0, low_open=True)
-    delta = check_real("delta", delta, low=0.0)
-    if lam is not None and delta > 0:
-        raise ConfigError("give either lam (penalized form) or delta (tolerance form), not both")
-    eps_abs = check_real("eps_abs", eps_abs, low=0.0, low_open=True)
-    eps_rel = check_real("eps_rel", eps_rel, low=0.0, low_open=True)
-    max_iters = check_int("max_iters", max_iters, low=1)
-    seed = check_int("seed", seed, low=0)
+    lam, delta, eps_abs, eps_rel, max_iters, seed = check_nuclear_norm(
+        lam=lam, delta=delta, eps_abs=eps_abs, eps_rel=eps_rel, max_iters=max_iters, seed=seed
+    ).values()
     data = linear_data(problem, "nuclear_norm", sensing=True)
     cp = _import_cvxpy()
 

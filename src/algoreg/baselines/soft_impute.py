@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -69,6 +70,43 @@ def lambda_max(problem: Problem) -> float:
     return float(np.linalg.norm(data.adjoint(data.b), 2))
 
 
+def _optional(name: str, value: Any) -> float | None:
+    return None if value is None else check_real(name, value, low=0.0, low_open=True)
+
+
+def check_soft_impute(*, lam: Any, n_lams: Any, max_iters: Any, tol: Any, seed: Any) -> dict:
+    """:func:`soft_impute`'s settings, checked without a problem (a study checks them at load)."""
+    return {
+        "lam": _optional("lam", lam),
+        "n_lams": check_int("n_lams", n_lams, low=1),
+        "max_iters": check_int("max_iters", max_iters, low=1),
+        "tol": check_real("tol", tol, low=0.0, low_open=True),
+        "seed": check_int("seed", seed, low=0),
+    }
+
+
+def check_svt(*, tau: Any, step: Any, max_iters: Any, tol: Any, seed: Any) -> dict:
+    """:func:`svt`'s settings, checked without a problem."""
+    return {
+        "tau": _optional("tau", tau),
+        "step": _optional("step", step),
+        "max_iters": check_int("max_iters", max_iters, low=1),
+        "tol": check_real("tol", tol, low=0.0, low_open=True),
+        "seed": check_int("seed", seed, low=0),
+    }
+
+
+def check_hard_impute(*, rank: Any, max_iters: Any, tol: Any, seed: Any) -> dict:
+    """:func:`hard_impute`'s settings, checked without a problem (``rank`` ≤ min(m, n) is
+    checked by the solve, which knows the shape)."""
+    return {
+        "rank": check_int("rank", rank, low=1),
+        "max_iters": check_int("max_iters", max_iters, low=1),
+        "tol": check_real("tol", tol, low=0.0, low_open=True),
+        "seed": check_int("seed", seed, low=0),
+    }
+
+
 def soft_impute(
     problem: Problem,
     *,
@@ -92,12 +130,9 @@ def soft_impute(
     ``blas_threads`` caps BLAS threads during the solve (None: no cap).
     """
     data = linear_data(problem, "soft_impute", sensing=False)
-    if lam is not None:
-        lam = check_real("lam", lam, low=0.0, low_open=True)
-    n_lams = check_int("n_lams", n_lams, low=1)
-    max_iters = check_int("max_iters", max_iters, low=1)
-    tol = check_real("tol", tol, low=0.0, low_open=True)
-    seed = check_int("seed", seed, low=0)
+    lam, n_lams, max_iters, tol, seed = check_soft_impute(
+        lam=lam, n_lams=n_lams, max_iters=max_iters, tol=tol, seed=seed
+    ).values()
     with blas_limit(blas_threads):
         t0 = time.perf_counter()
         lmax = float(np.linalg.norm(data.adjoint(data.b), 2))
@@ -178,13 +213,9 @@ def svt(
     and ``blas_threads`` as in :func:`soft_impute`.
     """
     data = linear_data(problem, "svt", sensing=True)
-    if tau is not None:
-        tau = check_real("tau", tau, low=0.0, low_open=True)
-    if step is not None:
-        step = check_real("step", step, low=0.0, low_open=True)
-    max_iters = check_int("max_iters", max_iters, low=1)
-    tol = check_real("tol", tol, low=0.0, low_open=True)
-    seed = check_int("seed", seed, low=0)
+    tau, step, max_iters, tol, seed = check_svt(
+        tau=tau, step=step, max_iters=max_iters, tol=tol, seed=seed
+    ).values()
     with blas_limit(blas_threads):
         t0 = time.perf_counter()
         m, n = data.shape
@@ -250,10 +281,10 @@ def hard_impute(
     in :func:`soft_impute`.
     """
     data = linear_data(problem, "hard_impute", sensing=False)
-    rank = check_int("rank", rank, low=1, high=min(data.shape))
-    max_iters = check_int("max_iters", max_iters, low=1)
-    tol = check_real("tol", tol, low=0.0, low_open=True)
-    seed = check_int("seed", seed, low=0)
+    rank, max_iters, tol, seed = check_hard_impute(
+        rank=rank, max_iters=max_iters, tol=tol, seed=seed
+    ).values()
+    rank = check_int("rank", rank, high=min(data.shape))
     with blas_limit(blas_threads):
         t0 = time.perf_counter()
         p = data.b.size / (data.shape[0] * data.shape[1])

@@ -64,11 +64,12 @@ def _model(params: dict[str, Any]) -> dict[str, Any]:
         return {"kind": kind, **dataclasses.asdict(get(kind, **params))}
     baselines = _baseline_registry()
     if kind in baselines:
-        from ..baselines import parameters
+        from ..baselines import check_settings, parameters
 
         defaults = {k: v for k, v in parameters(kind).items() if k not in ("seed", "blas_threads")}
         _check_keys(params, list(defaults))
         filled = {k: v for k, v in defaults.items() if v is not inspect.Parameter.empty}
+        check_settings(kind, {**filled, **params})  # the values as given: trial ids unchanged
         return {"kind": kind, **filled, **params}
     raise _Unknown("kind", kind, [*MODELS, *baselines])
 
