@@ -12,7 +12,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from optax import GradientTransformation as optax_transform
 from threadpoolctl import threadpool_limits
 
 from ..errors import (
@@ -123,11 +122,11 @@ def fit_many(
         )
     B = len(problems)
     penalties = _per_trial("penalty", penalty, B)
-    if optimizer is None:
-        optimizer = default_optimizer()
-    elif isinstance(optimizer, list | tuple) and not isinstance(optimizer, optax_transform):
+    # an optax transformation (itself a tuple) is wrapped before a sequence is told apart
+    optimizer = as_optimizer(default_optimizer() if optimizer is None else optimizer)
+    if isinstance(optimizer, list | tuple):
         optimizer = [as_optimizer(o) for o in optimizer]
-    optimizers = _per_trial("optimizer", as_optimizer(optimizer), B)
+    optimizers = _per_trial("optimizer", optimizer, B)
     seeds = list(range(B)) if seeds is None else _per_trial("seeds", list(seeds), B)
     seeds = [check_int(f"seeds[{i}]", s, low=0, high=UINT32_MAX) for i, s in enumerate(seeds)]
     max_steps = [

@@ -24,11 +24,10 @@ def method_label(config: dict[str, Any], *, with_lam: bool = True) -> str:
     """A short name for the method of a trial: model, depth, optimizer, penalty (and λ)."""
     from ..models import MODELS, get
 
-    model = dict(config["model"])
-    kind = model.pop("kind")
+    kind = config["model"]["kind"]
     if kind not in MODELS:  # a baseline
         return kind.replace("_", " ")
-    label = get(kind, **model).label(config["optimizer"]["kind"])
+    label = get(**config["model"]).label(config["optimizer"]["kind"])
     pen = config.get("penalty", {"kind": "none"})
     if pen["kind"] != "none":
         label += f" + {pen['kind']}" + (f" λ={pen['lam']:g}" if with_lam else "")

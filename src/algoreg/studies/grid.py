@@ -173,13 +173,14 @@ def estimated_cost(config: dict[str, Any]) -> float:
     for a sensing operator's two passes; a convex baseline counts as 10⁴ SVDs of its matrix.
     """
     from ..benchmark import penalty_flops
+    from ..models import get
 
     problem = config["problem"]
     shape = tuple(problem.get("shape") or (1000, 1000))
     m, n = shape
     if not is_trained(config):
         return 1e4 * penalty_flops("svd", shape)
-    step = _model(config).step_flops(shape) or float(m * n)
+    step = get(**config["model"]).step_flops(shape) or float(m * n)
     if problem["kind"] == "sensing":
         step += 4.0 * problem.get("n_obs", m * n) * m * n
     penalty = config.get("penalty") or {}
@@ -210,16 +211,12 @@ def estimated_memory(config: dict[str, Any]) -> float:
     k = problem.get("n_obs", m * n) if problem["kind"] == "sensing" else 0
     if model["kind"] == "nuclear_norm" and k:
         return 1.4e9 + 263.0 * k * m * n
-    params = float(_model(config).param_count((m, n))) if is_trained(config) else 0.0
+    params = 0.0
+    if is_trained(config):
+        from ..models import get
+
+        params = float(get(**config["model"]).param_count((m, n)))
     return WORKER_BYTES + 12.0 * k * m * n + 40.0 * params
-
-
-def _model(config: dict[str, Any]):
-    """The model object of a trial's (resolved) config."""
-    from ..models import get
-
-    settings = dict(config["model"])
-    return get(settings.pop("kind"), **settings)
 
 
 def make_batches(trials: list[Trial], batch_size: int) -> list[list[Trial]]:

@@ -31,12 +31,11 @@ def build_training(config: dict[str, Any]) -> dict[str, Any]:
     train section less ``reference``, which the runner handles)."""
     from .. import models, optim, penalties
 
-    model = dict(config["model"])
     pen = dict(config["penalty"])
     pen_kind = pen.pop("kind")
     opt = dict(config["optimizer"])
     return {
-        "model": models.get(model.pop("kind"), **model),
+        "model": models.get(**config["model"]),
         "penalty": None if pen_kind == "none" else penalties.get(pen_kind, **pen),
         "optimizer": optim.get(opt.pop("kind"), **opt),
         **{k: v for k, v in config["train"].items() if k != "reference"},
