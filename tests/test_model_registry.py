@@ -20,6 +20,7 @@ from algoreg.models import MODELS, Model
 # one representative, small setting per registered kind (the contract runs each)
 EXAMPLES: dict[str, dict[str, Any]] = {
     "factorization": {"depth": 3, "width": 7, "init_scale": 1e-2},
+    "asymmetric": {"rank": 8, "init_scale": 1e-2, "imbalance": 2.0},
 }
 
 

@@ -17,6 +17,7 @@ EXAMPLES = {
     "completion": ({"shape": (8, 6), "rank": 2, "n_obs": 30}, ("rank", 9)),
     "sensing": ({"shape": (6, 5), "rank": 1, "n_obs": 40}, ("n_obs", 0)),
     "entries": ({"shape": (2, 2), "observed": [[0, 1, 1], [1, 0, 1], [1, 1, 0]]}, ("shape", 3)),
+    "matrix": ({"shape": (8, 6), "values": [1.0, 0.5], "tail": [0.1, 0.01]}, ("rank", 9)),
     "ratings": ({"path": str(ml100k_path()), "split": "u1"}, ("split", "u9")),
 }
 

@@ -192,3 +192,21 @@ def test_load_report_closes_its_store_when_the_block_ends():
         assert len(report.history(tid)["step"]) > 1  # histories are read from the open store
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         report.history(tid)
+
+
+def test_difference_checks_bound_the_change_not_the_ratio():
+    from algoreg.report.checks import check_problem
+
+    table = _check_table()
+    # deep's test error falls by 0.008 from 2000 to 5000 observations: a change in [−0.01, 0]
+    fall = {"says": "s", "rows": ["deep"], "than_at": 2000, "at": [5000], "compare": "difference",
+            "at_least": -0.01, "at_most": 0.0}  # fmt: skip
+    result = evaluate(fall, table, "method", SPEC)
+    assert result.verdict == "agrees"
+    assert result.comparisons == (
+        "deep 0.002 vs deep at 2000 observations 0.01, -0.008 at 5000 observations ✓",
+    )
+    assert evaluate({**fall, "at_least": -0.005}, table, "method", SPEC).verdict == "disagrees"
+    assert check_problem(fall) is None  # a difference bound may be ≤ 0
+    assert "needs a reference" in check_problem({k: v for k, v in fall.items() if k != "than_at"})
+    assert "compare must be one of" in check_problem({**fall, "compare": "sum"})

@@ -246,13 +246,17 @@ def _run(
         if name == "max_steps" and final["train_loss"] <= tol[i]:
             name = "converged"  # reached tol exactly on the last allowed step
         mine = jax.tree.map(lambda p, i=i: p[i], params)  # this trial's parameters
+        scalars = {k: float(v) for k, v in final.items() if np.ndim(v) == 0 and k != "step"}
+        scalars.update(problems[i].history_metrics(history, model, optimizers[i]))
+        if hasattr(model, "history_metrics"):
+            scalars.update(model.history_metrics(history, optimizers[i]))
         results.append(
             FitResult(
                 matrix=np.asarray(model.product(jax.tree.map(jnp.asarray, mine))),
                 factors=[np.asarray(leaf) for leaf in jax.tree.leaves(mine)],
                 status=name,
                 steps=int(steps[i]),
-                metrics={k: float(v) for k, v in final.items() if np.ndim(v) == 0 and k != "step"},
+                metrics=scalars,
                 history=history,
                 wall_time=wall,
                 seed=seeds[i],

@@ -199,6 +199,8 @@ def compiled_metrics(problem_cls: type, model: Model, penalty: Penalty | None, f
             extra = {"sv_flow_rate": -N * (s**2) ** (1 - 1 / N) * proj}
         else:
             s, extra = thin_svd(W, compute_uv=False), {}
+        if hasattr(model, "gradient_diagnostics"):  # quantities that need ∇ℓ(W)
+            extra = {**extra, **model.gradient_diagnostics(params, loss_grad(W, const.data))}
         return {
             "train_loss": fit,
             "objective": total,

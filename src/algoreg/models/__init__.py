@@ -1,17 +1,20 @@
 """Trainable models: parameterizations mapping parameters to the end-to-end matrix, behind
 one protocol (:class:`Model`) and one registry (:data:`MODELS`, :func:`get`, :func:`register`)."""
 
+from .asymmetric import Asymmetric, invariant_drift
 from .base import MODELS, Model, Params, get, register, settings
 from .factorization import Factorization, balanced_factors, factorization
 
 __all__ = [
     "MODELS",
+    "Asymmetric",
     "Factorization",
     "Model",
     "Params",
     "balanced_factors",
     "factorization",
     "get",
+    "invariant_drift",
     "register",
     "settings",
 ]

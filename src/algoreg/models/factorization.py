@@ -7,11 +7,13 @@ turns the product into W = W_N φ(W_{N−1} ⋯ φ(W_1)), i.e. a network applied
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..errors import check_choice, check_int, check_real
 from ..metrics.spectrum import balancedness
@@ -95,8 +97,38 @@ class Factorization:
 
     def diagnostics(self, params: Params) -> dict[str, jax.Array]:
         """``balancedness`` max_j ‖W_{j+1}ᵀW_{j+1} − W_jW_jᵀ‖_F (0 at depth 1), conserved by
-        gradient flow on a linear chain (Du, Hu, Lee 2018)."""
-        return {"balancedness": balancedness(params)}
+        gradient flow on a linear chain (Du, Hu, Lee 2018).
+
+        A ReLU chain (positively homogeneous, no biases) conserves less under gradient flow:
+        per layer ‖W_{j+1}‖_F² − ‖W_j‖_F², and per hidden neuron i of layer j the squared norm
+        of its incoming weights (row i of W_j) minus that of its outgoing ones (column i of
+        W_{j+1}). With ``nonlinearity = "relu"`` both are logged: ``layer_sq_norms``
+        (‖W_j‖_F², j = 1…N) and ``neuron_gaps`` (every hidden neuron's difference)."""
+        out = {"balancedness": balancedness(params)}
+        if self.nonlinearity == "relu" and self.depth > 1:
+            out["layer_sq_norms"] = jnp.stack([jnp.sum(w**2) for w in params])
+            out["neuron_gaps"] = jnp.concatenate(
+                [jnp.sum(a**2, 1) - jnp.sum(b**2, 0) for a, b in itertools.pairwise(params)]
+            )
+        return out
+
+    def history_metrics(self, history: dict[str, Any], optimizer: Any) -> dict[str, float]:
+        """For a ReLU chain: ``layer_gap_drift`` max over t and j of the change of
+        ‖W_{j+1}‖_F² − ‖W_j‖_F² since the start, ``neuron_gap_drift`` the same per neuron, and
+        ``layer_norm_change`` max over t and j of the change of ‖W_j‖_F² (what the
+        differences are small against) and ``layer_gap_drift_rel``, the first over the last."""
+        if "layer_sq_norms" not in history:
+            return {}
+        norms = np.asarray(history["layer_sq_norms"], dtype=float)
+        gaps = np.diff(norms, axis=1)
+        neurons = np.asarray(history["neuron_gaps"], dtype=float)
+        drift, change = np.max(np.abs(gaps - gaps[0])), np.max(np.abs(norms - norms[0]))
+        return {
+            "layer_gap_drift": float(drift),
+            "neuron_gap_drift": float(np.max(np.abs(neurons - neurons[0]))),
+            "layer_norm_change": float(change),
+            "layer_gap_drift_rel": float(drift / change) if change > 0 else float("nan"),
+        }
 
     def param_count(self, shape: tuple[int, int]) -> int:
         """Entries of W_1, …, W_N."""

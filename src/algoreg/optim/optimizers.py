@@ -6,6 +6,7 @@ traced hyper-parameters, so one batch can hold many learning rates. Besides the 
 ones, this module defines Arora et al.'s GroupRMSprop and the two halves of Adam used to ask
 which part of Adam makes the ratio penalty work:
 
+- gd_decay:          plain GD with step η₀/(t + 1)^p (Du, Hu, Lee 2018), p in (1/2, 1]
 - Adam:              m̂/(√v̂ + ε) with m, v EMAs of g and g² (bias-corrected)
 - adam_numerator:    m̂            (momentum as a bias-corrected EMA, no normalization)
 - adam_denominator:  g/(√v̂ + ε)   (per-coordinate normalization, no momentum)
@@ -56,6 +57,10 @@ def _gd(learning_rate):
     return optax.sgd(learning_rate)
 
 
+def _gd_decay(learning_rate, power):
+    return optax.sgd(lambda t: learning_rate / (t + 1.0) ** power)
+
+
 def _momentum(learning_rate, momentum, *, nesterov=False):
     return optax.sgd(learning_rate, momentum=momentum, nesterov=nesterov)
 
@@ -87,6 +92,7 @@ _REGISTRY: dict[
     str, tuple[Callable[..., optax.GradientTransformation], dict[str, float], tuple]
 ] = {
     "gd": (_gd, {"learning_rate": 1e-2}, ()),
+    "gd_decay": (_gd_decay, {"learning_rate": 1e-2, "power": 0.75}, ()),
     "momentum": (_momentum, {"learning_rate": 1e-2, "momentum": 0.9}, ("nesterov",)),
     "adam": (_adam, {"learning_rate": 1e-3, "b1": 0.9, "b2": 0.999, "eps": 1e-8}, ()),
     "rmsprop": (_rmsprop, {"learning_rate": 1e-3, "decay": 0.99, "eps": 1e-8}, ()),
@@ -144,6 +150,8 @@ def get(kind: str, **params: Any) -> Optimizer:
         where = f"optimizer {kind!r}: {name}"
         if name == "learning_rate":
             check_real(where, value, low=0.0, low_open=True)
+        elif name == "power":  # Du, Hu, Lee (2018): η_t = η₀/(t + 1)^{1/2 + δ}, 0 < δ ≤ 1/2
+            check_real(where, value, low=0.5, high=1.0, low_open=True)
         elif name in _DECAYS:
             check_real(where, value, low=0.0, high=1.0, high_open=True)
         else:
@@ -173,6 +181,13 @@ def as_optimizer(value: Any) -> Any:
 def gd(learning_rate: float = 1e-2) -> Optimizer:
     """Plain gradient descent W ← W − η∇."""
     return get("gd", learning_rate=learning_rate)
+
+
+def gd_decay(learning_rate: float = 1e-2, power: float = 0.75) -> Optimizer:
+    """Gradient descent with a decaying step η_t = η₀/(t + 1)^power, power in (1/2, 1]
+    (Du, Hu, Lee 2018: with power = 1/2 + δ it balances the factors of an asymmetric
+    factorization). Any other schedule: ``custom(optax.sgd(schedule))``."""
+    return get("gd_decay", learning_rate=learning_rate, power=power)
 
 
 def momentum(

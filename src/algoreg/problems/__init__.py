@@ -1,4 +1,5 @@
-"""Recovery problems: synthetic completion and sensing, and ratings data (MovieLens)."""
+"""Recovery problems: synthetic completion and sensing, ratings data (MovieLens), and a fully
+observed matrix (its best low-rank approximations)."""
 
 from .base import Problem, relative_error
 from .completion import (
@@ -9,6 +10,7 @@ from .completion import (
     entries,
     uniform_mask,
 )
+from .matrix import MatrixProblem, check_matrix, load_matrix, make_spectrum, matrix
 from .ratings import BiasModel, Ratings, RatingsProblem, bias_baseline, global_mean
 from .ratings_study import check_ratings, ratings
 from .sensing import SensingProblem, check_sensing, sensing
@@ -20,12 +22,14 @@ PROBLEMS = {
     "sensing": (sensing, check_sensing),
     "entries": (entries, check_entries),
     "ratings": (ratings, check_ratings),
+    "matrix": (matrix, check_matrix),
 }
 
 __all__ = [
     "PROBLEMS",
     "BiasModel",
     "CompletionProblem",
+    "MatrixProblem",
     "Problem",
     "Ratings",
     "RatingsProblem",
@@ -33,12 +37,16 @@ __all__ = [
     "bias_baseline",
     "check_completion",
     "check_entries",
+    "check_matrix",
     "check_ratings",
     "check_sensing",
     "completion",
     "entries",
     "global_mean",
+    "load_matrix",
     "low_rank",
+    "make_spectrum",
+    "matrix",
     "ratings",
     "relative_error",
     "sensing",

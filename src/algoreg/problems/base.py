@@ -51,6 +51,11 @@ class Problem(ABC):
         """The ground-truth matrix W* (float64) when the problem knows it, else None (real data)."""
         return None
 
+    def history_metrics(self, history: dict[str, Any], model: Any, optimizer: Any) -> dict:
+        """Scalars read off a finished trial's logged ``history`` (e.g. when a component
+        switched on), given its model and optimizer; none by default."""
+        return {}
+
     def signature(self) -> tuple:
         """Problems with equal signatures can share one batched program."""
         return (type(self).__name__, self.shape)

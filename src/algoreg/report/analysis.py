@@ -121,7 +121,10 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
         return table, cols, note, "method_family"
     by = spec["by"] or ([hue, x] if spec["plot"] == "summary" else [hue])
     metrics = list(spec["metrics"] or [y])
-    if spec["plot"] == "spectrum" and any("flow_err_median" in r for r in rows):
+    metrics += [m for c in spec["checks"] if (m := c.get("metric", y)) not in metrics]
+    if spec["plot"] == "spectrum" and any(
+        math.isfinite(r.get("flow_err_median", math.nan)) for r in rows
+    ):
         metrics += ["flow_err_median", "flow_err_max"]
     table: list[dict[str, Any]] = []
     for m in metrics:
@@ -132,7 +135,7 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
             table[i].update({k: v for k, v in group.items() if k.startswith(m) or k in counts})
     cols = [*by, *(c for m in metrics for c in (f"{m}_mean", f"{m}_sd")), "n", "left_out"]
     note = "mean and sd over seeds; " + ", ".join(metrics) + " at the end of training."
-    return table, cols, note, hue
+    return table, cols, note, spec["by"][0] if spec["by"] else hue  # what checks' rows name
 
 
 def _measured(table: Sequence[dict[str, Any]], spec: dict[str, Any], group: str) -> str:

@@ -10,7 +10,9 @@ mean ``metric`` (default: the report's ``y``) at each value of the report's x in
   ``at_least = r`` where mean(row) ≥ r · mean(than);
 - with ``than_at = x₀`` the reference is read at x₀ instead of at the same x (of ``than``, or
   else of the row itself): a trend, e.g. "at init 1e-5 at most a tenth of its value at 1e-2";
-- without either, the bounds are absolute: mean(row) ≤ r, mean(row) ≥ r.
+- without either, the bounds are absolute: mean(row) ≤ r, mean(row) ≥ r;
+- ``compare = "difference"`` bounds mean(row) − mean(reference) instead of the ratio, e.g.
+  how far a switch-on time moves per 10× smaller init (the bounds may then be ≤ 0).
 
 Row labels are matched as the table prints them (a numeric group such as ``problem.n_obs``
 is named ``"600"``).
@@ -31,7 +33,18 @@ from typing import Any
 
 from .table import sort_key
 
-CHECK_KEYS = ("says", "rows", "than", "than_at", "at_most", "at_least", "at", "metric")
+CHECK_KEYS = (
+    "says",
+    "rows",
+    "than",
+    "than_at",
+    "at_most",
+    "at_least",
+    "at",
+    "metric",
+    "compare",
+)
+COMPARES = ("ratio", "difference")
 
 
 def check_problem(check: Any) -> str | None:
@@ -57,8 +70,12 @@ def check_problem(check: Any) -> str | None:
         v = check[k]
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
             return f"{k} must be a finite number, got {v!r}"
-        if _relative(check) and v <= 0:
+        if _relative(check) and check.get("compare", "ratio") == "ratio" and v <= 0:
             return f"{k} is a factor of the reference row's mean: it must be > 0, got {v!r}"
+    if check.get("compare", "ratio") not in COMPARES:
+        return f"compare must be one of {', '.join(COMPARES)}, got {check['compare']!r}"
+    if check.get("compare", "ratio") == "difference" and not _relative(check):
+        return "compare = 'difference' needs a reference: than or than_at"
     at = check.get("at")
     if at is not None and (not isinstance(at, list) or not at):
         return f"at must be a non-empty list of x values, got {at!r}"
@@ -109,23 +126,30 @@ def evaluate(
         return f" at {value} observations" if x == "problem.n_obs" else f" at {x} = {value}"
 
     relative = _relative(check)
+    diff = check.get("compare", "ratio") == "difference"
     held, words, missing = [], [], []
     for value in xs:
         for label in check["rows"]:
             ref_label, ref_x = check.get("than", label), check.get("than_at", value)
             ref = mean(ref_label, ref_x) if relative else 1.0
             m = mean(label, value)
-            if math.isnan(m) or math.isnan(ref) or (relative and ref == 0):
+            if math.isnan(m) or math.isnan(ref) or (relative and not diff and ref == 0):
                 missing.append(f"{label}{where(value)}")
                 continue
-            ok = ("at_most" not in check or m <= check["at_most"] * ref) and (
-                "at_least" not in check or m >= check["at_least"] * ref
-            )
+            if diff:  # the bounds apply to m − ref
+                ok = ("at_most" not in check or m - ref <= check["at_most"]) and (
+                    "at_least" not in check or m - ref >= check["at_least"]
+                )
+            else:  # to m/ref (m itself when absolute: ref = 1)
+                ok = ("at_most" not in check or m <= check["at_most"] * ref) and (
+                    "at_least" not in check or m >= check["at_least"] * ref
+                )
             held.append(ok)
             text = f"{label} {m:.3g}"
             if relative:
                 ref_where = where(ref_x) if ref_x != value else ""
-                text += f" vs {ref_label}{ref_where} {ref:.3g}, ×{m / ref:.3g}"
+                change = f"{m - ref:+.3g}" if diff else f"×{m / ref:.3g}"
+                text += f" vs {ref_label}{ref_where} {ref:.3g}, {change}"
             words.append(f"{text}{where(value)} {'✓' if ok else '✗'}")
     if held and missing:  # e.g. a study still running: say what the verdict leaves out
         words.append(f"not measured: {', '.join(missing)}")
@@ -141,4 +165,4 @@ def evaluate(
     return CheckResult(check["says"], verdict, tuple(words))
 
 
-__all__ = ["CHECK_KEYS", "VERDICTS", "CheckResult", "check_problem", "evaluate"]
+__all__ = ["CHECK_KEYS", "COMPARES", "VERDICTS", "CheckResult", "check_problem", "evaluate"]

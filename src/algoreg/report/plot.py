@@ -116,7 +116,9 @@ def plot_spectra(
     title: str = "",
 ) -> list[Path]:
     """Singular values of the end-to-end matrix over training: one panel per ``hue`` value
-    (its first trial), the ``top`` largest as lines, step on a log axis. Writes PNG and PDF."""
+    (its first trial), the ``top`` largest as lines, step on a log axis; dotted verticals at
+    the trial's predicted switch-on times ``switch_pred_i`` when it has them. Writes PNG and
+    PDF."""
     plt = pyplot()
     groups: dict[Any, dict[str, Any]] = {}
     for row in rows:
@@ -133,7 +135,11 @@ def plot_spectra(
     for ax, key in zip(axes[0], keys, strict=True):
         h = history(groups[key]["trial_id"])
         step, s = np.asarray(h["step"]), np.asarray(h["singular_values"])[:, :top]
-        ax.plot(np.maximum(step, 1), s)
+        lines = ax.plot(np.maximum(step, 1), s)
+        for i, line in enumerate(lines):  # a predicted switch-on time, where the trial has one
+            t = groups[key].get(f"switch_pred_{i + 1}")
+            if isinstance(t, int | float) and np.isfinite(t):
+                ax.axvline(t, color=line.get_color(), ls=":", lw=1)
         ax.set_xscale("log")
         ax.set_title(str(key), fontsize=9)
         ax.set_xlabel("step")

@@ -59,7 +59,8 @@ TOP_KEYS = (
 #          "history"  y against x from each trial's logged history, one curve per trial
 #          "spectrum" singular values over training, one panel per hue value (with the
 #                     gradient-flow agreement when the trials log sv_flow_rate)
-#   by: the table's grouping columns; metrics: the metrics the table summarizes;
+#   by: the table's grouping columns (default: hue, and x for a summary plot); the first names
+#          the rows that checks refer to (default: hue); metrics: the metrics the table summarizes;
 #   criterion: the validation metric that chooses λ / learning rate (with a validation split).
 #   claim_label: how the report introduces ``claim`` ("Paper says", or e.g. "Assumption under
 #          test" when the claim is this project's own, not the literature's).
