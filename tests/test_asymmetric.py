@@ -132,3 +132,41 @@ def test_labels_name_width_and_imbalance():
     assert ar.models.get("asymmetric", rank=80).label("gd") == "asymmetric k=80 gd"
     skew = ar.models.get("asymmetric", rank=3, imbalance=30.0)
     assert skew.label("gd_decay") == "asymmetric k=3 gd_decay unbalanced ×30"
+
+
+BAD_STUDY = """
+name = "bad"
+n_seeds = 1
+[problem]
+kind = "matrix"
+shape = [6, 5]
+{problem}
+[model]
+kind = "asymmetric"
+{model}
+[optimizer]
+kind = "{opt}"
+{optimizer}
+"""
+
+
+@pytest.mark.parametrize(
+    ("parts", "said"),
+    [
+        ({"model": "rank = 0"}, "model.rank: rank must be >= 1, got 0"),
+        ({"model": "init_scale = -1e-3"}, "model.init_scale: init_scale must be > 0"),
+        ({"opt": "gd_decay", "optimizer": "power = 0.4"}, "optimizer.power: optimizer 'gd_decay'"),
+        ({"problem": "values = [1.0, 2.0]"}, "problem.values: values then tail must be"),
+        ({"problem": 'path = "nowhere.npy"\nrank = 1'}, "no such file"),
+    ],
+)
+def test_bad_study_files_name_the_key(tmp_path, capsys, parts, said):
+    from algoreg.cli import main
+
+    text = BAD_STUDY.format(**{"problem": "", "model": "", "opt": "gd", "optimizer": "", **parts})
+    (tmp_path / "bad.toml").write_text(text)
+    assert main(["run", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err) and err[-1].startswith("algoreg: error: ")
+    assert said in err[-1], err[-1]
+    assert not (tmp_path / "o").exists()

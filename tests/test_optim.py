@@ -27,6 +27,7 @@ def run(opt, steps=300):
 
 LR = {
     "gd": 0.1,
+    "gd_decay": 0.15,
     "momentum": 0.02,
     "adam": 0.05,
     "rmsprop": 0.01,

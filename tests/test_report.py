@@ -210,3 +210,24 @@ def test_difference_checks_bound_the_change_not_the_ratio():
     assert check_problem(fall) is None  # a difference bound may be ≤ 0
     assert "needs a reference" in check_problem({k: v for k, v in fall.items() if k != "than_at"})
     assert "compare must be one of" in check_problem({**fall, "compare": "sum"})
+
+
+def test_a_check_can_read_at_in_another_column_than_the_reports_x():
+    table = [{**r, "lr": 0.1 if r["problem.n_obs"] == 2000 else 0.2} for r in _check_table()]
+    spec = {"x": "step", "y": "test_error"}  # a history plot: x is not a table column
+    fast = {"says": "s", "rows": ["deep"], "x": "lr", "at": [0.2], "at_most": 0.005}
+    result = evaluate(fast, table, "method", spec)
+    assert result.verdict == "agrees"
+    assert result.comparisons == ("deep 0.002 at lr = 0.2 ✓",)
+    assert evaluate({**fast, "at": [0.1]}, table, "method", spec).verdict == "disagrees"
+
+
+def test_a_check_keeps_only_the_rows_where_columns_have_given_values():
+    table = [{**r, "lr": lr} for r in _check_table() for lr in (0.1, 0.2)]
+    table = [{**r, "test_error_mean": r["test_error_mean"] * r["lr"] * 10} for r in table]
+    slow = {"says": "s", "rows": ["deep"], "at": [2000], "at_most": 0.015}
+    assert evaluate(slow, table, "method", SPEC).verdict == "agrees"  # the first row: lr 0.1
+    where = {**slow, "where": {"lr": 0.2}}
+    result = evaluate(where, table, "method", SPEC)
+    assert result.verdict == "disagrees"
+    assert result.comparisons == ("deep 0.02 at 2000 observations ✗",)

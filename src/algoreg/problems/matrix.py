@@ -40,9 +40,11 @@ class MatrixProblem(Problem):
     predicted) and ``switch_scaled_i`` = ησ_i·switch_i (in units of ln(1/α)); ``switch_ordered``
     1 when σ_1 … σ_r switched on in order, else 0; the oracle
     ``min_dist_r`` = min_t dist_r(t), its step, and ``min_dist_rel_r`` = min_dist_r/‖X − X_r‖_F;
-    and a practical stop that needs no oracle: the last log point with σ_{r+1}(W) ≤
-    ``stop_threshold``·σ_{r+1}(X) (before the next component switches on), ``ps_step``,
-    ``ps_dist`` and ``ps_test_error`` there.
+    with a noise-free truth, the oracle ``min_truth_error`` and the validation copy's stop
+    (``vs_step``, ``vs_truth_error``, ``vs_excess`` over the oracle, ``overfit`` = final over
+    stopped truth error); and a practical stop that needs no oracle: the last log point with
+    σ_{r+1}(W) ≤ ``stop_threshold``·σ_{r+1}(X) (before the next component switches on),
+    ``ps_step``, ``ps_dist`` and ``ps_test_error`` there.
     """
 
     kind = "matrix"
@@ -137,6 +139,8 @@ class MatrixProblem(Problem):
             out[f"min_dist_step_{r}"] = math.nan if k is None else float(steps[k])
             rest = float(self.tail[r]) if r < len(self.tail) else 0.0
             out[f"min_dist_rel_{r}"] = out[f"min_dist_{r}"] / rest if rest > 0 else math.nan
+        if self.truth is not None:
+            out.update(_noise_stops(steps, history))
         r = self.rank
         if r < S.shape[1]:
             below = np.flatnonzero(S[:, r] <= self.stop_threshold * self.sigma[r])
@@ -149,6 +153,24 @@ class MatrixProblem(Problem):
 
     def __repr__(self) -> str:
         return f"MatrixProblem(shape={self.shape}, rank={self.rank}, max_rank={self.max_rank})"
+
+
+def _noise_stops(steps: np.ndarray, history: dict[str, Any]) -> dict[str, float]:
+    """With a noise-free truth: the oracle ``min_truth_error``; with a validation copy, the
+    stop at the lowest ``val_error`` (``vs_step``, ``vs_truth_error``), its ``vs_excess`` over
+    the oracle and ``overfit``, the final truth error over the stopped one."""
+    truth = np.asarray(history["truth_error"], dtype=float)
+    out = {"min_truth_error": float(np.nanmin(truth))}
+    val = np.asarray(history["val_error"], dtype=float)
+    if np.isfinite(val).any():
+        k = int(np.nanargmin(val))
+        out |= {
+            "vs_step": float(steps[k]),
+            "vs_truth_error": float(truth[k]),
+            "vs_excess": float(truth[k] / out["min_truth_error"]),
+            "overfit": float(truth[-1] / truth[k]),
+        }
+    return out
 
 
 def _finite_matrix(name: str, M: Any) -> np.ndarray:

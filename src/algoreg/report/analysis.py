@@ -109,23 +109,27 @@ def _check_columns(given: dict[str, Any], spec: dict[str, Any], rows: list[dict]
 
 def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
     x, y, hue = spec["x"], spec["y"], spec["hue"]
+    checked = [c.get("metric", y) for c in spec["checks"]]  # the table shows what checks read
     if any(r.get("problem.validation") for r in rows):
-        by = ["method_family", *([x] if spec["plot"] == "summary" else [])]
+        kept = [b for b in spec["by"] or [] if b not in ("method", "method_family")]
+        if spec["plot"] == "summary" and x not in kept:
+            kept.append(x)
+        by = ["method_family", *kept]  # the choice is made within each of these groups
         criterion = spec["criterion"]
-        shown = list(dict.fromkeys([y, *(spec["metrics"] or []), "effective_rank"]))
+        shown = list(dict.fromkeys([y, *(spec["metrics"] or []), *checked, "effective_rank"]))
         table = select_best(rows, by, criterion=criterion, report=shown)
         tuned = [t for t in TUNED if any(t in r for r in rows)]
         cols = [*by, *tuned, f"{criterion}_mean", f"{y}_mean", f"{y}_sd", "n", "left_out"]
+        cols = list(dict.fromkeys(cols))  # y may be the criterion itself
         cols += [f"{m}_mean" for m in shown if m != y]
         note = f"λ and learning rate chosen per row by {criterion} (never the test error)."
         return table, cols, note, "method_family"
     by = spec["by"] or ([hue, x] if spec["plot"] == "summary" else [hue])
-    metrics = list(spec["metrics"] or [y])
-    metrics += [m for c in spec["checks"] if (m := c.get("metric", y)) not in metrics]
+    metrics = list(dict.fromkeys([*(spec["metrics"] or [y]), *checked]))
     if spec["plot"] == "spectrum" and any(
         math.isfinite(r.get("flow_err_median", math.nan)) for r in rows
     ):
-        metrics += ["flow_err_median", "flow_err_max"]
+        metrics = list(dict.fromkeys([*metrics, "flow_err_median", "flow_err_max"]))
     table: list[dict[str, Any]] = []
     for m in metrics:
         for i, group in enumerate(summarize(rows, by, m)):

@@ -11,6 +11,10 @@ mean ``metric`` (default: the report's ``y``) at each value of the report's x in
 - with ``than_at = x₀`` the reference is read at x₀ instead of at the same x (of ``than``, or
   else of the row itself): a trend, e.g. "at init 1e-5 at most a tenth of its value at 1e-2";
 - without either, the bounds are absolute: mean(row) ≤ r, mean(row) ≥ r;
+- ``x = "column"`` reads ``at`` and ``than_at`` in another column of the table than the
+  report's x (e.g. the learning rate, in a study that plots histories against the step);
+- ``where = {column = value, …}`` keeps only the table rows with those values (columns of the
+  report's ``by``), e.g. one learning rate of a method that ran at several;
 - ``compare = "difference"`` bounds mean(row) − mean(reference) instead of the ratio, e.g.
   how far a switch-on time moves per 10× smaller init (the bounds may then be ≤ 0).
 
@@ -43,6 +47,8 @@ CHECK_KEYS = (
     "at",
     "metric",
     "compare",
+    "x",
+    "where",
 )
 COMPARES = ("ratio", "difference")
 
@@ -79,6 +85,10 @@ def check_problem(check: Any) -> str | None:
     at = check.get("at")
     if at is not None and (not isinstance(at, list) or not at):
         return f"at must be a non-empty list of x values, got {at!r}"
+    if "where" in check and not isinstance(check["where"], dict):
+        return f"where must be a table of column = value, got {check['where']!r}"
+    if "x" in check and not isinstance(check["x"], str):
+        return f"x must be a column name (a string), got {check['x']!r}"
     if "metric" in check and not isinstance(check["metric"], str):
         return f"metric must be a column name (a string), got {check['metric']!r}"
     return None
@@ -108,13 +118,17 @@ def evaluate(
     check: dict[str, Any], table: Sequence[dict[str, Any]], group: str, spec: dict[str, Any]
 ) -> CheckResult:
     """Evaluate one check on a report table whose rows are labelled by ``group``."""
-    x, metric = spec["x"], check.get("metric", spec["y"])
+    x, metric = check.get("x", spec["x"]), check.get("metric", spec["y"])
     column = f"{metric}_mean"
     has_x = bool(table) and x in table[0]
     xs = (check.get("at") or sorted({r[x] for r in table}, key=sort_key)) if has_x else [None]
 
+    only = check.get("where", {})
+
     def mean(label: str, value: Any) -> float:
         for r in table:
+            if any(r.get(k) != v for k, v in only.items()):
+                continue
             if str(r.get(group)) == label and (not has_x or r[x] == value):
                 v = r.get(column, math.nan)
                 return float(v) if isinstance(v, int | float) else math.nan

@@ -58,6 +58,8 @@ PAGE_ORDER = (
     "movielens100k",
     "jiang2023",
     "jiang2023-width",
+    "jiang2023-noisy",
+    "jiang2023-completion",
     "du2018",
     "du2018-relu",
     "deephoyer-digits",

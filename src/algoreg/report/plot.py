@@ -19,7 +19,14 @@ LOG_NATURAL = (
     "objective",
     "wall_s",
     "dist_to_reference",
+    "balance_ratio",
+    "invariant",
 )
+
+
+def log_natural(name: str) -> bool:
+    """Whether a quantity reads best on a log axis: errors, distances, losses, ratios."""
+    return name in LOG_NATURAL or name.endswith("_error") or name.startswith(("dist_", "min_dist"))
 
 
 def plot_summary(
@@ -49,8 +56,7 @@ def plot_summary(
         sd = [p[f"{y}_sd"] for p in pts]
         (line,) = ax.plot(xs, mean, marker="o", label=str(h))
         lo = [
-            max(m - s, m * 1e-3) if y in LOG_NATURAL else m - s
-            for m, s in zip(mean, sd, strict=True)
+            max(m - s, m * 1e-3) if log_natural(y) else m - s for m, s in zip(mean, sd, strict=True)
         ]
         hi = [m + s for m, s in zip(mean, sd, strict=True)]
         ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2)
@@ -58,7 +64,7 @@ def plot_summary(
         ax.axhline(value, ls="--", color="gray", lw=1)
         ax.annotate(label, (ax.get_xlim()[0], value), fontsize=8, color="gray", va="bottom")
     positive = all((s[f"{y}_mean"] > 0) for s in summary if not math.isnan(s[f"{y}_mean"]))
-    if y in LOG_NATURAL and positive:
+    if log_natural(y) and positive:
         ax.set_yscale("log")
     if logx:
         ax.set_xscale("log")
@@ -94,9 +100,9 @@ def plot_histories(
         label = None if row[hue] in labelled else str(row[hue])
         labelled.add(row[hue])
         ax.plot(h[x], h[y], color=colors[row[hue]], label=label, alpha=0.8)
-    if logx if logx is not None else x in LOG_NATURAL:
+    if logx if logx is not None else log_natural(x):
         ax.set_xscale("log")
-    if y in LOG_NATURAL:
+    if log_natural(y):
         ax.set_yscale("log")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
