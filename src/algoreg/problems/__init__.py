@@ -1,6 +1,7 @@
 """Recovery problems: synthetic completion and sensing, and ratings data (MovieLens)."""
 
 from .base import Problem, relative_error
+from .bias import BiasModel, bias_baseline, global_mean
 from .completion import (
     CompletionProblem,
     check_completion,
@@ -9,7 +10,7 @@ from .completion import (
     entries,
     uniform_mask,
 )
-from .ratings import BiasModel, Ratings, RatingsProblem, bias_baseline, global_mean
+from .ratings import Ratings, RatingsProblem
 from .ratings_study import check_ratings, ratings
 from .sensing import SensingProblem, check_sensing, sensing
 from .truth import low_rank
