@@ -69,10 +69,10 @@ class EndToEnd(Regularizer):
         return W
 
     def __call__(self, params: Any) -> jax.Array:
-        return self.lam * self.base.tensor_value(self.product(params))
+        return self.lam * self.base.matrix_value(self.product(params))
 
     def per_tensor(self, params: Any) -> dict[str, float]:
-        return {"end_to_end": float(self.base.tensor_value(self.product(params)))}
+        return {"end_to_end": float(self.base.matrix_value(self.product(params)))}
 
     def grad(self, params: Any) -> Any:
         mats = self.factors(params)

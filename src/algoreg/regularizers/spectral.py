@@ -1,7 +1,9 @@
 """Spectral regularizers on each selected leaf's matrix view M (see
 :mod:`algoreg.regularizers.select`): the nuclear norm, the ratio ρ = ‖M‖_*/‖M‖_F and ρ².
 
-Closed-form gradients come from the thin SVD M = U diag(σ) Vᵀ.
+Values and closed-form gradients are those of the matrix penalties of the same names in
+:mod:`algoreg.penalties` (one formula for both): R(M) = f(σ(M)) with gradient
+U diag(f'(σ)) Vᵀ for the thin SVD M = U diag(σ) Vᵀ, finite at rank-deficient and zero M.
 """
 
 from __future__ import annotations
@@ -10,40 +12,29 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import jax
-import jax.numpy as jnp
 
-from ..penalties.svd import singular_values, spectral_gradient, thin_svd
-from .base import Regularizer, safe_div, safe_sqrt
+from .. import penalties
+from .base import Regularizer
 from .select import matrix_view, tensor_view
-
-
-def _ratio(s):
-    return safe_div(jnp.sum(s), safe_sqrt(jnp.sum(s * s)))
-
-
-def _ratio_grad(M: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(ρ, ∇ρ) for ρ = ‖M‖_*/‖M‖_F: ∇ρ = UVᵀ/‖M‖_F − ‖M‖_*·M/‖M‖_F³ (0 at M = 0)."""
-    U, s, Vh = thin_svd(M)
-    nuc, fro2 = jnp.sum(s), jnp.sum(s * s)
-    fro = safe_sqrt(fro2)
-    polar = spectral_gradient(jnp.ones_like(s), U, Vh)
-    return safe_div(nuc, fro), safe_div(polar, fro) - safe_div(nuc * M, fro * fro2)
 
 
 @dataclass(frozen=True)
 class Spectral(Regularizer):
-    min_ndim: ClassVar[int] = 2
+    """R(w) = the matrix penalty ``penalty``'s R(M) (λ = 1) of w's matrix view M."""
 
-    def spectral(self, s: jax.Array) -> jax.Array:
-        """f(σ) of the singular values."""
-        raise NotImplementedError
+    min_ndim: ClassVar[int] = 2
+    penalty: ClassVar[penalties.SpectralPenalty]
+
+    def matrix_value(self, M: jax.Array) -> jax.Array:
+        """R(M) of one matrix."""
+        return self.penalty.raw(M)
 
     def matrix_grad(self, M: jax.Array) -> jax.Array:
-        """∇f(σ(M)) = U diag(f'(σ)) Vᵀ."""
-        raise NotImplementedError
+        """∇R(M) = U diag(f'(σ)) Vᵀ in closed form."""
+        return self.penalty.raw_grad(M)
 
     def tensor_value(self, w):
-        return self.spectral(singular_values(matrix_view(w, self.layout)))
+        return self.matrix_value(matrix_view(w, self.layout))
 
     def tensor_grad(self, w):
         return tensor_view(self.matrix_grad(matrix_view(w, self.layout)), w.shape, self.layout)
@@ -55,13 +46,7 @@ class Nuclear(Spectral):
 
     name: ClassVar[str] = "nuclear"
     degree: ClassVar[float | None] = 1.0
-
-    def spectral(self, s):
-        return jnp.sum(s)
-
-    def matrix_grad(self, M):
-        U, s, Vh = thin_svd(M)
-        return spectral_gradient(jnp.ones_like(s), U, Vh)
+    penalty: ClassVar[penalties.SpectralPenalty] = penalties.Nuclear()
 
 
 @dataclass(frozen=True)
@@ -73,12 +58,7 @@ class Ratio(Spectral):
 
     name: ClassVar[str] = "ratio"
     degree: ClassVar[float | None] = 0.0
-
-    def spectral(self, s):
-        return _ratio(s)
-
-    def matrix_grad(self, M):
-        return _ratio_grad(M)[1]
+    penalty: ClassVar[penalties.SpectralPenalty] = penalties.Ratio()
 
 
 @dataclass(frozen=True)
@@ -90,13 +70,13 @@ class RatioSquare(Spectral):
 
     name: ClassVar[str] = "ratio_square"
     degree: ClassVar[float | None] = 0.0
+    penalty: ClassVar[penalties.SpectralPenalty] = penalties.Ratio()
 
-    def spectral(self, s):
-        return _ratio(s) ** 2
+    def matrix_value(self, M):
+        return super().matrix_value(M) ** 2
 
     def matrix_grad(self, M):
-        rho, g = _ratio_grad(M)
-        return 2.0 * rho * g
+        return 2.0 * super().matrix_value(M) * super().matrix_grad(M)
 
 
 SPECTRAL: dict[str, type[Spectral]] = {c.name: c for c in (Nuclear, Ratio, RatioSquare)}
