@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import algoreg.regularizers as rg
+from algoreg import penalties
 from algoreg.errors import ConfigError
 
 ALL = sorted(rg.REGULARIZERS)
@@ -146,6 +147,23 @@ def test_group_hoyer_and_spectral_closed_forms():
     K = np.random.default_rng(1).standard_normal((4, 3, 2, 2))
     s = np.linalg.svd(K.reshape(4, 12), compute_uv=False)
     assert float(rg.get("ratio")(jnp.asarray(K))) == pytest.approx(s.sum() / np.sqrt((s**2).sum()))
+
+
+@pytest.mark.parametrize("kind", ["ratio", "nuclear"])
+def test_spectral_kinds_are_the_matrix_penalties(kind):
+    """One formula: on a single matrix the pytree regularizer's value, autodiff and closed-form
+    gradients are the matrix penalty's raw ones — generic, rank-deficient and zero matrices."""
+    rng = np.random.default_rng(4)
+    pen, reg = penalties.get(kind), rg.get(kind)
+    low_rank = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 5))
+    for M in map(jnp.asarray, (rng.standard_normal((6, 5)), low_rank, np.zeros((6, 5)))):
+        assert float(reg(M)) == float(pen.raw(M))
+        auto, closed = jax.grad(reg)(M), reg.grad(M)
+        np.testing.assert_array_equal(auto, jax.grad(pen.raw)(M))
+        np.testing.assert_array_equal(closed, pen.raw_grad(M))
+        assert np.all(np.isfinite(auto)) and np.all(np.isfinite(closed))
+        if kind == "ratio":
+            assert float(rg.get("ratio_square")(M)) == float(pen.raw(M)) ** 2
 
 
 @pytest.mark.parametrize("name", ALL)

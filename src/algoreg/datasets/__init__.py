@@ -6,7 +6,8 @@
 >>> q = ar.datasets.image_completion("camera", fraction=0.3, shape=(128, 128), seed=0)
 """
 
-from ..problems.ratings import BiasModel, Ratings, RatingsProblem, bias_baseline, global_mean
+from ..problems.bias import BiasModel, bias_baseline, global_mean
+from ..problems.ratings import Ratings, RatingsProblem
 from .images import (
     IMAGES,
     block_mask,

@@ -2,6 +2,7 @@
 observed matrix (its best low-rank approximations)."""
 
 from .base import Problem, relative_error
+from .bias import BiasModel, bias_baseline, global_mean
 from .completion import (
     CompletionProblem,
     check_completion,
@@ -11,7 +12,7 @@ from .completion import (
     uniform_mask,
 )
 from .matrix import MatrixProblem, check_matrix, load_matrix, make_spectrum, matrix
-from .ratings import BiasModel, Ratings, RatingsProblem, bias_baseline, global_mean
+from .ratings import Ratings, RatingsProblem
 from .ratings_study import check_ratings, ratings
 from .sensing import SensingProblem, check_sensing, sensing
 from .truth import low_rank

@@ -18,7 +18,11 @@ import re
 from typing import Any
 
 from ..errors import ConfigError
-from . import core
+from . import get as jax_get
+from .base import Regularizer
+from .endtoend import EndToEnd
+from .group import GROUPS
+from .spectral import SPECTRAL
 
 try:
     import torch
@@ -72,7 +76,7 @@ def _spectral(kind: str, M: torch.Tensor) -> torch.Tensor:
     raise ConfigError(f"unknown spectral kind {kind!r}")  # pragma: no cover
 
 
-def tensor_value(reg: core.Regularizer, w: torch.Tensor) -> torch.Tensor:
+def tensor_value(reg: Regularizer, w: torch.Tensor) -> torch.Tensor:
     """R(w) of one tensor, without λ, for the JAX regularizer ``reg``'s formula."""
     name = reg.name
     if name == "l1":
@@ -82,13 +86,13 @@ def tensor_value(reg: core.Regularizer, w: torch.Tensor) -> torch.Tensor:
         return _safe_div(a, _safe_sqrt(b)) if name == "hoyer" else _safe_div(a * a, b)
     if name in ("group_lasso", "group_hoyer_square"):
         T = _oik(w, reg.layout)
-        dims = (1, 2) if core.GROUPS[reg.group] == "out" else (0, 2)
+        dims = (1, 2) if GROUPS[reg.group] == "out" else (0, 2)
         sq = (T * T).sum(dim=dims)
         n = _safe_sqrt(sq)
         if name == "group_lasso":
             return n.sum()
         return _safe_div(n.sum() ** 2, sq.sum())
-    if name in core.SPECTRAL:
+    if name in SPECTRAL:
         return _spectral(name, matrix_view(w, reg.layout))
     raise ConfigError(f"regularizer {name!r} has no torch form")  # pragma: no cover
 
@@ -96,8 +100,8 @@ def tensor_value(reg: core.Regularizer, w: torch.Tensor) -> torch.Tensor:
 class TorchRegularizer:
     """λ·Σ_t R(w_t) over a module's selected parameters, for a JAX regularizer's settings."""
 
-    def __init__(self, reg: core.Regularizer):
-        if not isinstance(reg, core.Regularizer):
+    def __init__(self, reg: Regularizer):
+        if not isinstance(reg, Regularizer):
             raise ConfigError(f"TorchRegularizer needs an algoreg regularizer, got {reg!r}")
         self.reg = reg
 
@@ -144,7 +148,7 @@ class TorchRegularizer:
         """λ·Σ_t R(w_t) (a differentiable scalar)."""
         reg = self.reg
         sel = self.selected(model)
-        if isinstance(reg, core.EndToEnd):
+        if isinstance(reg, EndToEnd):
             W = None
             for n, p in sel:
                 if p.ndim != 2:
@@ -166,10 +170,10 @@ class TorchRegularizer:
 
 def get(name: str, **kw: Any) -> TorchRegularizer:
     """Torch form of :func:`algoreg.regularizers.get` (same names and keywords)."""
-    return TorchRegularizer(core.get(name, **kw))
+    return TorchRegularizer(jax_get(name, **kw))
 
 
-def wrap(reg: core.Regularizer) -> TorchRegularizer:
+def wrap(reg: Regularizer) -> TorchRegularizer:
     """Torch form of an existing JAX regularizer object."""
     return TorchRegularizer(reg)
 
