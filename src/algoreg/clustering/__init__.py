@@ -1,0 +1,34 @@
+"""Convex clustering paths by algorithmic regularization (Weylandt, Nagorski & Allen 2020).
+
+>>> from algoreg.clustering import gaussian_knn_weights, preprocess
+>>> X0 = preprocess(X); graph = gaussian_knn_weights(X0)
+
+Modules: :mod:`.data` (checks, centering, CSV), :mod:`.weights` (Gaussian k-NN weights and
+D). Names load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "FusionGraph": "weights",
+    "gaussian_knn_weights": "weights",
+    "graph_from_matrix": "weights",
+    "check_data": "data",
+    "preprocess": "data",
+    "read_csv": "data",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'algoreg.clustering' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
