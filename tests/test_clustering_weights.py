@@ -25,9 +25,9 @@ def test_check_data_errors_name_the_problem():
     with pytest.raises(ConfigError, match=r"entirely missing \(NaN\).*\[2\]"):
         check_data(X)
     X[2] = [1.0, np.nan]
-    with pytest.raises(ConfigError, match="missing.*row 2, column 1"):
+    with pytest.raises(ConfigError, match=r"missing.*row 2, column 1"):
         check_data(X)
-    with pytest.raises(ConfigError, match="at least 2 observations.*1 sample"):
+    with pytest.raises(ConfigError, match=r"at least 2 observations.*1 sample"):
         check_data(np.ones((1, 3)))
     with pytest.raises(ConfigError, match="inf"):
         check_data([[1.0, np.inf], [0.0, 0.0]])

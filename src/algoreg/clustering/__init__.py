@@ -4,7 +4,7 @@
 >>> X0 = preprocess(X); graph = gaussian_knn_weights(X0)
 
 Modules: :mod:`.data` (checks, centering, CSV), :mod:`.weights` (Gaussian k-NN weights and
-D). Names load on first use.
+D), :mod:`.admm` (the splitting, prox steps, exact solve at one γ). Names load on first use.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "admm_solve": "admm",
+    "Splitting": "admm",
     "FusionGraph": "weights",
     "gaussian_knn_weights": "weights",
     "graph_from_matrix": "weights",
