@@ -1,10 +1,12 @@
 """Convex clustering paths by algorithmic regularization (Weylandt, Nagorski & Allen 2020).
 
->>> from algoreg.clustering import gaussian_knn_weights, preprocess
->>> X0 = preprocess(X); graph = gaussian_knn_weights(X0)
+>>> from algoreg.clustering import carp, gaussian_knn_weights, preprocess
+>>> X0 = preprocess(X); path = carp(X0, gaussian_knn_weights(X0), t=1.05)
+>>> path.linkage, path.cut(3), path.gammas, path.U
 
 Modules: :mod:`.data` (checks, centering, CSV), :mod:`.weights` (Gaussian k-NN weights and
-D), :mod:`.admm` (the splitting, prox steps, exact solve at one γ). Names load on first use.
+D), :mod:`.admm` (the splitting, prox steps, exact solve at one γ), :mod:`.path` (CARP,
+CARP-VIZ, exact path), :mod:`.tree` (merges, linkage, cuts). Names load on first use.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "ClusterPath": "path",
+    "carp": "path",
+    "exact_path": "path",
+    "cut_linkage": "tree",
     "admm_solve": "admm",
     "Splitting": "admm",
     "FusionGraph": "weights",
