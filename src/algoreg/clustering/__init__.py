@@ -1,0 +1,45 @@
+"""Convex clustering paths by algorithmic regularization (Weylandt, Nagorski & Allen 2020).
+
+>>> from algoreg.clustering import ConvexClustering, carp, gaussian_knn_weights, preprocess
+>>> labels = ConvexClustering(n_clusters=3).fit(X).labels_
+>>> X0 = preprocess(X); path = carp(X0, gaussian_knn_weights(X0), t=1.05)
+>>> path.linkage, path.cut(3), path.gammas, path.U
+
+Modules: :mod:`.data` (checks, centering, CSV), :mod:`.weights` (Gaussian k-NN weights and
+D), :mod:`.admm` (the splitting, prox steps, exact solve), :mod:`.path` (CARP, CARP-VIZ,
+exact path), :mod:`.tree` (merges, linkage, cuts), :mod:`.estimator` (scikit-learn style).
+Names load on first use: ``ConvexClustering`` needs scikit-learn (``algoreg[sklearn]``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ConvexClustering": "estimator",
+    "ClusterPath": "path",
+    "carp": "path",
+    "exact_path": "path",
+    "admm_solve": "admm",
+    "Splitting": "admm",
+    "FusionGraph": "weights",
+    "gaussian_knn_weights": "weights",
+    "graph_from_matrix": "weights",
+    "check_data": "data",
+    "preprocess": "data",
+    "read_csv": "data",
+    "cut_linkage": "tree",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'algoreg.clustering' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

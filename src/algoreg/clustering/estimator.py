@@ -1,0 +1,123 @@
+"""A scikit-learn-style convex clustering estimator (needs the ``sklearn`` extra).
+
+>>> from algoreg.clustering import ConvexClustering
+>>> est = ConvexClustering(n_clusters=3).fit(X)
+>>> est.labels_, est.linkage_          # scipy.cluster.hierarchy.dendrogram(est.linkage_)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+
+from ..errors import ConfigError, check_bool, check_choice, check_int, check_real
+from .data import check_data, preprocess
+from .path import METHODS, ClusterPath, carp, exact_path
+from .weights import FusionGraph, gaussian_knn_weights, graph_from_matrix
+
+
+class ConvexClustering(ClusterMixin, BaseEstimator):
+    """Convex clustering path of the rows of X by CARP, CARP-VIZ or exact ADMM.
+
+    Minimizes ½‖U − X‖_F² + γ Σ_(i,j) w_ij ‖U_i − U_j‖_q along γ (see
+    :mod:`algoreg.clustering.path`) and cuts the resulting hierarchy.
+
+    Parameters
+    ----------
+    n_clusters : clusters of the cut (default 2); None when ``distance_threshold`` is given.
+    distance_threshold : cut the hierarchy at this γ instead (merges at heights ≤ it).
+    method : "carp" (one ADMM step per level), "carp-viz" (back-tracking: one merge per kept
+        step) or "exact" (ADMM to convergence at each level).
+    t : factor between levels, γ ← t·γ (> 1). epsilon : first level. burn_in : CARP steps at ε.
+    q : 2 (row-wise fusion) or 1 (element-wise). rho : ADMM parameter ρ.
+    phi, k : Gaussian kernel scale ("auto": maximize the weights' variance) and neighbours
+        ("auto": the smallest connected k-NN graph; None: every pair).
+    weights : a symmetric (n, n) nonnegative matrix used instead of phi and k.
+    center, scale : column-center / scale X first (paper defaults: True, False).
+    max_iter : limit on ADMM steps for the whole path. tol : the exact mode's tolerance.
+
+    Attributes
+    ----------
+    labels_, n_clusters_, linkage_ (SciPy format, heights in γ), path_ (the
+    :class:`~algoreg.clustering.path.ClusterPath`), graph_ (the fusion weights), n_iter_,
+    n_features_in_.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int | None = 2,
+        *,
+        distance_threshold: float | None = None,
+        method: str = "carp",
+        t: float = 1.05,
+        q: int = 2,
+        phi: float | str = "auto",
+        k: int | str | None = "auto",
+        weights: Any = None,
+        center: bool = True,
+        scale: bool = False,
+        rho: float = 1.0,
+        epsilon: float = 1e-6,
+        burn_in: int = 50,
+        max_iter: int = 1_000_000,
+        tol: float = 1e-7,
+    ):
+        self.n_clusters = n_clusters
+        self.distance_threshold = distance_threshold
+        self.method = method
+        self.t = t
+        self.q = q
+        self.phi = phi
+        self.k = k
+        self.weights = weights
+        self.center = center
+        self.scale = scale
+        self.rho = rho
+        self.epsilon = epsilon
+        self.burn_in = burn_in
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def _graph(self, X: np.ndarray) -> FusionGraph:
+        if self.weights is not None:
+            return graph_from_matrix(self.weights, len(X))
+        return gaussian_knn_weights(X, phi=self.phi, k=self.k)
+
+    def _path(self, X: np.ndarray, graph: FusionGraph) -> ClusterPath:
+        method = check_choice("method", self.method, METHODS)
+        common = {"t": self.t, "q": self.q, "rho": self.rho, "epsilon": self.epsilon}
+        if method == "exact":
+            return exact_path(X, graph, tol=self.tol, max_iter=self.max_iter, **common)
+        return carp(
+            X,
+            graph,
+            burn_in=self.burn_in,
+            back_track=method == "carp-viz",
+            max_iter=self.max_iter,
+            **common,
+        )
+
+    def fit(self, X: Any, y: Any = None) -> ConvexClustering:
+        """Compute the path and cut it; ``y`` is ignored."""
+        if (self.n_clusters is None) == (self.distance_threshold is None):
+            raise ConfigError(
+                "exactly one of n_clusters and distance_threshold must be None, got "
+                f"n_clusters={self.n_clusters!r}, distance_threshold={self.distance_threshold!r}"
+            )
+        X = check_data(X)
+        if self.n_clusters is not None:
+            check_int("n_clusters", self.n_clusters, low=1, high=len(X))
+        else:
+            check_real("distance_threshold", self.distance_threshold, low=0.0)
+        self.n_features_in_ = X.shape[1]
+        center, scale = check_bool("center", self.center), check_bool("scale", self.scale)
+        Xp = preprocess(X, center=center, scale=scale)
+        self.graph_ = self._graph(Xp)
+        self.path_ = self._path(Xp, self.graph_)
+        self.linkage_ = self.path_.linkage
+        self.labels_ = self.path_.cut(self.n_clusters, height=self.distance_threshold)
+        self.n_clusters_ = int(self.labels_.max()) + 1
+        self.n_iter_ = self.path_.n_iter
+        return self
