@@ -21,7 +21,16 @@ from algoreg.models import MODELS, Model
 EXAMPLES: dict[str, dict[str, Any]] = {
     "factorization": {"depth": 3, "width": 7, "init_scale": 1e-2},
     "asymmetric": {"rank": 8, "init_scale": 1e-2, "imbalance": 2.0},
+    "lifted": {"order": 3, "init": "gaussian", "init_scale": 1e-2},
 }
+
+
+def _completion(seed):
+    return ar.problems.completion(shape=(8, 6), rank=1, n_obs=30, seed=seed)
+
+
+# a problem the kind reads, where a completion problem is not one
+PROBLEM = {"lifted": lambda seed: ar.problems.psd_sensing(n=4, m=6, seed=seed)}
 
 
 def test_every_registered_kind_has_a_contract_example():
@@ -43,7 +52,8 @@ def test_model_contract(kind):
     assert not all(np.array_equal(a, b) for a, b in zip(leaves, diff, strict=True))
     assert sum(leaf.size for leaf in leaves) == model.param_count(shape)
     W = model.product(params)
-    assert W.shape == shape and W.dtype == jnp.float32
+    out = model.output_shape(shape) if hasattr(model, "output_shape") else shape
+    assert W.shape == out and W.dtype == jnp.float32
     diags = model.diagnostics(params)
     assert diags and all(np.isfinite(np.asarray(v)).all() for v in diags.values())
     batched = jax.vmap(model.diagnostics)(jax.tree.map(lambda p: jnp.stack([p, p]), params))
@@ -56,7 +66,7 @@ def test_model_contract(kind):
 @pytest.mark.parametrize("kind", sorted(MODELS))
 def test_a_batch_equals_its_trials_run_one_by_one(kind):
     model = ar.models.get(kind, **EXAMPLES[kind])
-    problems = [ar.problems.completion(shape=(8, 6), rank=1, n_obs=30, seed=s) for s in (0, 1)]
+    problems = [PROBLEM.get(kind, _completion)(seed=s) for s in (0, 1)]
     kw = {"optimizer": ar.optim.gd(learning_rate=0.05), "max_steps": 60, "log_every": 20}
     together = ar.fit_many(problems, model, seeds=[3, 4], **kw)
     for p, seed, batched in zip(problems, (3, 4), together, strict=True):

@@ -18,6 +18,7 @@ EXAMPLES = {
     "sensing": ({"shape": (6, 5), "rank": 1, "n_obs": 40}, ("n_obs", 0)),
     "entries": ({"shape": (2, 2), "observed": [[0, 1, 1], [1, 0, 1], [1, 1, 0]]}, ("shape", 3)),
     "matrix": ({"shape": (8, 6), "values": [1.0, 0.5], "tail": [0.1, 0.01]}, ("rank", 9)),
+    "psd_sensing": ({"n": 4, "m": 6}, ("rank", 4)),
     "ratings": ({"path": str(ml100k_path()), "split": "u1"}, ("split", "u9")),
 }
 

@@ -138,6 +138,8 @@ def fit_many(
     diverge_above = check_real("diverge_above", diverge_above, low=0.0, low_open=True)
     check_choice("dtype", dtype, DTYPES)
     _check_batch(problems, penalties, optimizers)
+    if hasattr(model, "check_problem"):  # a model that refuses some problems up front
+        model.check_problem(problems[0])
 
     x64 = jax.enable_x64(True) if dtype == "float64" else contextlib.nullcontext()
     blas = (
@@ -180,7 +182,8 @@ def prepare_batch(problems, model, penalties, optimizers, seeds, max_steps, tol,
     )
     opt_key = optimizers[0].static_key()
     keys = jax.vmap(jax.random.key)(jnp.asarray(seeds, jnp.uint32))
-    state = compiled_init(model, template, opt_key, problems[0].shape, dtype)(keys, hyper)
+    init = compiled_init(model, template, opt_key, problems[0].shape, dtype)
+    state = init(keys, hyper, data)
     return state, const, template, opt_key
 
 

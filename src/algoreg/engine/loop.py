@@ -86,12 +86,16 @@ def compiled_init(
     shape: tuple[int, int],
     dtype: str,
 ):
-    """jit(vmap(init)): keys, hyper → TrialState."""
+    """jit(vmap(init)): keys, hyper, data → TrialState. A model whose start depends on the
+    problem (``uses_data = True``, e.g. a spectral initialization) gets the trial's data."""
     kind, names, static = optimizer_key
     spec = Optimizer(kind, tuple((n, 0.0) for n in names), static)
 
-    def init(key, hyper):
-        params = model.init_params(key, shape, jnp.dtype(dtype))
+    def init(key, hyper, data):
+        if getattr(model, "uses_data", False):
+            params = model.init_params(key, shape, jnp.dtype(dtype), data=data)
+        else:
+            params = model.init_params(key, shape, jnp.dtype(dtype))
         opt_state = spec.build(**hyper).init(params)
         zero = jnp.zeros((), jnp.int32)
         cache = None

@@ -14,10 +14,15 @@ through this protocol, so **adding a kind is one module and one :func:`register`
   step (forward + backward) for the grid's memory and cost estimates;
 - ``label(optimizer)``: the method's name in tables, given the optimizer's name.
 
-Two optional methods, used where a model defines them: ``gradient_diagnostics(params, R)``,
-scalars that need R = ∇ℓ(W) of the data loss (logged with the diagnostics), and
+A model whose start depends on the problem (a spectral initialization) sets the class
+attribute ``uses_data = True`` and takes ``init_params(key, shape, dtype, data=…)``, the
+problem's ``data()`` arrays. Optional methods, used where a model defines them:
+``gradient_diagnostics(params, R)``, scalars that need R = ∇ℓ(W) of the data loss (logged
+with the diagnostics), and
 ``history_metrics(history, optimizer)``, scalars read off a finished trial's logged history
-(e.g. how far a conserved quantity drifted). Problems have ``history_metrics`` too.
+(e.g. how far a conserved quantity drifted), and ``check_problem(problem)``, which raises a
+``ConfigError`` for a problem the model refuses up front (too large, say). Problems have
+``history_metrics`` too.
 
 Models not trained by the engine (the convex baselines) are not registered here: they are
 solved by :mod:`algoreg.baselines` (``solve(problem, kind, …)``).

@@ -1,5 +1,5 @@
-"""Recovery problems: synthetic completion and sensing, ratings data (MovieLens), and a fully
-observed matrix (its best low-rank approximations)."""
+"""Recovery problems: synthetic completion and sensing, ratings data (MovieLens), a fully
+observed matrix (its best low-rank approximations), and PSD sensing for lifting."""
 
 from .base import Problem, relative_error
 from .bias import BiasModel, bias_baseline, global_mean
@@ -12,6 +12,7 @@ from .completion import (
     uniform_mask,
 )
 from .matrix import MatrixProblem, check_matrix, load_matrix, make_spectrum, matrix
+from .psd_sensing import PsdSensingProblem, check_psd_sensing, psd_sensing
 from .ratings import Ratings, RatingsProblem
 from .ratings_study import check_ratings, ratings
 from .sensing import SensingProblem, check_sensing, sensing
@@ -24,6 +25,7 @@ PROBLEMS = {
     "entries": (entries, check_entries),
     "ratings": (ratings, check_ratings),
     "matrix": (matrix, check_matrix),
+    "psd_sensing": (psd_sensing, check_psd_sensing),
 }
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "CompletionProblem",
     "MatrixProblem",
     "Problem",
+    "PsdSensingProblem",
     "Ratings",
     "RatingsProblem",
     "SensingProblem",
@@ -39,6 +42,7 @@ __all__ = [
     "check_completion",
     "check_entries",
     "check_matrix",
+    "check_psd_sensing",
     "check_ratings",
     "check_sensing",
     "completion",
@@ -48,6 +52,7 @@ __all__ = [
     "low_rank",
     "make_spectrum",
     "matrix",
+    "psd_sensing",
     "ratings",
     "relative_error",
     "sensing",
