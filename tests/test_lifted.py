@@ -87,9 +87,10 @@ def test_pmc_instance_matches_the_papers_construction():
     # A_(i,j) = mask_ij (e_i e_jᵀ + e_j e_iᵀ)/2: mask 1 on the diagonal and rows/columns 1, 3
     e = np.eye(4)
     np.testing.assert_allclose(
-        p.A[1 * 4 + 3], 0.01 * (np.outer(e[1], e[3]) + np.outer(e[3], e[1])) / 2
-    )
+        p.A[0 * 4 + 2], 0.01 * (np.outer(e[0], e[2]) + np.outer(e[2], e[0])) / 2
+    )  # rows and columns 0, 2 (where z = 1) off the diagonal: ε
     np.testing.assert_allclose(p.A[0 * 4 + 1][0, 1], 0.5)
+    np.testing.assert_allclose(p.A[1 * 4 + 3][3, 1], 0.5)
     np.testing.assert_allclose(p.A[2 * 4 + 2][2, 2], 1.0)
     q = psd_sensing(n=4, instance="pmc")  # normalized: λ₁(𝒜*(b)) = 1, same truth
     assert np.isclose(np.linalg.eigvalsh(np.einsum("i,iab->ab", q.b, q.A))[-1], 1.0)
@@ -114,7 +115,7 @@ def test_small_init_lifted_gd_stays_rank_one_and_recovers_the_truth():
 def test_burer_monteiro_is_order_one_of_the_same_model():
     p = psd_sensing(n=6, m=20, seed=1)
     bm = ar.models.get("lifted", order=1, init="spectral", init_scale=1e-2)
-    assert bm.label("gd") == "burer-monteiro gd"
+    assert bm.label("gd") == "burer-monteiro gd, spectral start"
     r = ar.fit(p, bm, optimizer=ar.optim.gd(0.05), max_steps=5000, log_every=500, tol=1e-12,
                dtype="float64")  # fmt: skip
     assert r.matrix.shape == (6, 1) and r.metrics["success"] == 1.0

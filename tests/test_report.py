@@ -231,3 +231,25 @@ def test_a_check_keeps_only_the_rows_where_columns_have_given_values():
     result = evaluate(where, table, "method", SPEC)
     assert result.verdict == "disagrees"
     assert result.comparisons == ("deep 0.02 at 2000 observations ✗",)
+
+
+def test_a_users_by_is_kept_when_lambda_is_chosen_on_validation():
+    """With a validation split the table picks the tuned setting per method family; the
+    report's own ``by`` columns (here the problem kind) still split the rows."""
+    from algoreg.report.analysis import build_report
+
+    settings = [("matrix", 0.1, 0.2), ("matrix", 0.2, 0.1), ("completion", 0.1, 0.5),
+                ("completion", 0.2, 0.6)]  # fmt: skip
+    rows = [
+        {"trial_id": f"{kind}{lr}", "status": "max_steps", "method": "m", "method_family": "m",
+         "problem.kind": kind, "problem.validation": 0.1, "optimizer.learning_rate": lr,
+         "val_error": val, "test_error": val + 0.1}
+        for kind, lr, val in settings
+    ]  # fmt: skip
+    meta = {
+        "name": "s",
+        "report": {"plot": "history", "x": "step", "by": ["method", "problem.kind"]},
+    }
+    report = build_report("s", meta, rows, history=lambda _: {})
+    chosen = {r["problem.kind"]: r["optimizer.learning_rate"] for r in report.table}
+    assert chosen == {"matrix": 0.2, "completion": 0.1}  # the lower validation error in each

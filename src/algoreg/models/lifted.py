@@ -81,9 +81,11 @@ class Lifted:
         return params
 
     def diagnostics(self, params: jax.Array) -> dict[str, jax.Array]:
-        """``rank1_ratio`` σ₁(unfolding)/‖w‖ (1 exactly for a rank-1 tensor; for X, σ₁/‖X‖_F)."""
+        """``rank1_ratio`` σ₁(unfolding)/‖w‖ (1 exactly for a rank-1 tensor; for X, σ₁/‖X‖_F)
+        and ``rank1_gap`` = 1 − rank1_ratio."""
         s = jnp.linalg.svd(params, compute_uv=False)
-        return {"rank1_ratio": s[0] / jnp.maximum(jnp.sqrt(jnp.sum(s**2)), 1e-300)}
+        ratio = s[0] / jnp.maximum(jnp.sqrt(jnp.sum(s**2)), 1e-300)
+        return {"rank1_ratio": ratio, "rank1_gap": 1.0 - ratio}
 
     def gradient_diagnostics(self, params: jax.Array, residual: jax.Array) -> dict:
         """``grad_norm`` ‖∇f(w)‖ (the variable is the product, so ∇ℓ(W) is the gradient)."""
@@ -114,7 +116,6 @@ class Lifted:
         return 0.0 if self.order == 1 else 4.0 * (n * r) ** (2 * self.order - 1) * n
 
     def label(self, optimizer: str) -> str:
-        """``lifted l=3 gd`` or, at order 1, ``burer-monteiro gd``."""
-        if self.order == 1:
-            return f"burer-monteiro {optimizer}"
-        return f"lifted l={self.order} {optimizer}"
+        """E.g. ``lifted l=3 gd, rank1 start`` or, at order 1, ``burer-monteiro gd, …``."""
+        name = "burer-monteiro" if self.order == 1 else f"lifted l={self.order}"
+        return f"{name} {optimizer}, {self.init} start"

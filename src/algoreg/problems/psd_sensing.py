@@ -6,9 +6,10 @@ tensor w of odd order l (loss f_l(w) = ¼‖𝒜^{⊗l}(S(wwᵀ)) − b^{⊗l}�
 instances (Ma, Lavaei & Sojoudi 2023):
 
 - ``pmc`` (perturbed matrix completion): M* = zzᵀ, z = (1, 0, 1, 0, …); a mask that is 1 on
-  the diagonal and on every row and column of odd (1-based) index and ε elsewhere, and one
-  measurement A_(i,j) = mask_ij (e_ie_jᵀ + e_je_iᵀ)/2 per ordered pair (m = n²). Burer–Monteiro
-  has spurious local minima here;
+  the diagonal and on every row and column of odd (0-based) index — where z is 0 — and ε
+  elsewhere, and one measurement A_(i,j) = mask_ij (e_ie_jᵀ + e_je_iᵀ)/2 per ordered pair
+  (m = n²). Burer–Monteiro has spurious local minima here (measured: GD from random starts
+  fails for n ≥ 8; from the spectral start it succeeds);
 - ``gaussian``: A_i = (G + Gᵀ)/2 with i.i.d. N(0, 1) G, normalized to ‖A_i‖_F = 1, and a
   rank-r truth M* = ZZᵀ normalized to ‖M*‖_F = 1 (the two-layer quadratic network).
 """
@@ -147,8 +148,8 @@ def psd_sensing(
         raise ConfigError(f"shape {tuple(shape)} does not match (n, rank) = {a['shape']}")
     n = a["n"]
     if a["instance"] == "pmc":
-        z = (np.arange(n) % 2 == 0).astype(float)  # 1-based odd indices
-        odd = np.arange(n) % 2 == 0
+        z = (np.arange(n) % 2 == 0).astype(float)  # (1, 0, 1, 0, …)
+        odd = np.arange(n) % 2 == 1  # 0-based odd: the rows and columns where z is 0
         mask = np.where(odd[:, None] | odd[None, :] | np.eye(n, dtype=bool), 1.0, a["epsilon"])
         i, j = np.divmod(np.arange(n * n), n)
         A = np.zeros((n * n, n, n))

@@ -62,6 +62,8 @@ PAGE_ORDER = (
     "jiang2023-completion",
     "du2018",
     "du2018-relu",
+    "ma2023",
+    "ma2023-rank1",
     "deephoyer-digits",
     "lowrank-digits",
     "linear-endtoend",
