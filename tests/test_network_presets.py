@@ -75,7 +75,9 @@ def test_a_network_preset_resumes_without_repeating_a_trial(tmp_path):
         kept = {t["trial_id"]: t["finished_at"] for t in store.trials()}
     assert set(kept) == set(seen)
     seen.clear()
-    again = ar.studies.run_study(study, tmp_path, jobs=1, progress=False, on_record=seen.append)
+    again = ar.studies.run_study(
+        study, tmp_path, jobs=1, progress=False, on_record=lambda r: seen.append(r["trial_id"])
+    )
     assert again.skipped == 4 and again.ran == study.size() - 4 and not set(seen) & set(kept)
     with ar.studies.Store(tmp_path) as store:
         trials = store.trials()

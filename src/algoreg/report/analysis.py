@@ -80,7 +80,7 @@ def build_report(
                 row.update(flow_agreement(history(row["trial_id"]), lr))
     table, columns, note, group = _table(rows, spec)
     measured = _measured(table, spec, group)
-    tuned = group == "method_family"
+    tuned = group == "method_family" and not spec["select"]  # select_best's choice
     planned = max(planned, len(rows))
     checks = tuple(evaluate(c, table, group, spec) for c in spec["checks"])
     return StudyReport(

@@ -185,13 +185,13 @@ def plot_tradeoff(
         best = [k for k in pts if k in chosen]
         ax.scatter([xs[k] for k in best], [ys[k] for k in best], color=color, marker="*",
                    s=250, edgecolor="k", zorder=3)  # fmt: skip
-    for label, value in (lines or {}).items():
-        ax.axhline(value, ls="--", color="gray", lw=1)
-        ax.annotate(label, (ax.get_xlim()[0], value), fontsize=7, color="gray", va="bottom")
     if logx:
         ax.set_xscale("log")
     if log_natural(y) and all(v > 0 for v in ys.values() if not math.isnan(v)):
         ax.set_yscale("log")
+    for label, value in (lines or {}).items():
+        ax.axhline(value, ls="--", color="gray", lw=1)
+        ax.annotate(label, (ax.get_xlim()[0], value), fontsize=7, color="gray", va="bottom")
     ax.set_xlabel(f"{x} (mean over seeds)")
     ax.set_ylabel(f"{y} (mean over seeds)")
     ax.set_title(f"{title}: every setting; ★ = chosen" if title else "★ = chosen")
