@@ -291,7 +291,7 @@ def test_the_same_study_twice_in_a_report_is_refused(tmp_path, stored):
 @pytest.mark.parametrize(
     ("setting", "said"),
     [
-        ('model.penalty="hoyr"', "model.penalty: unknown penalty 'hoyr'"),
+        ("model.data_seed=-1", "model.data_seed: data_seed must be >= 0"),
         ("model.sensitivity=-1", "model.sensitivity: sensitivity must be >= 0.0"),
         ("model.sizes=[64]", "model.sizes: sizes must list at least 2 layer widths"),
         ("model.epochs=3", "model.epochs: unknown key; allowed: kind, sizes, penalty"),

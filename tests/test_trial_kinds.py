@@ -10,7 +10,7 @@ import pytest
 
 from algoreg.cli import main
 from algoreg.errors import ConfigError, check_real
-from algoreg.studies import kinds, load_study
+from algoreg.studies import expand, kinds, load_study
 from algoreg.studies.kinds import KINDS, TrialKind, from_dataclass, register
 
 # one small, quick setting per registered kind (and its problem, for kinds that read one)
@@ -46,8 +46,6 @@ def test_trial_kind_contract(name):
         text += "[problem]\n" + "".join(
             f"{k} = {json.dumps(v)}\n" for k, v in PROBLEM.items() if k != "kind"
         )
-    from algoreg.studies import expand
-
     (trial,) = expand(load_study(text=text))
     assert set(trial.config) == {"model", "seed", *kind.sections}  # nothing else enters
     result = kind.run(trial.config)
@@ -129,9 +127,13 @@ def test_a_kind_without_settings_dataclass_is_one_function_and_a_check():
     kind = TrialKind(run=flip, settings=("p",), check=lambda s: {"p": 0.5, **s})
     register("toy_plain", kind)
     try:
-        (trial,) = __import__("algoreg").studies.expand(
-            load_study(text='name = "x"\n[model]\nkind = "toy_plain"\n')
-        )
+        (trial,) = expand(load_study(text='name = "x"\n[model]\nkind = "toy_plain"\n'))
         assert trial.config["model"] == {"kind": "toy_plain", "p": 0.5}
     finally:
         del KINDS["toy_plain"]
+
+
+def test_a_network_kind_names_an_unknown_penalty_with_a_suggestion():
+    text = 'name = "x"\n[model]\nkind = "mlp_prune"\npenalty = "hoyr"\n'
+    with pytest.raises(ConfigError, match=r"model\.penalty: unknown penalty 'hoyr'.*'hoyer'"):
+        load_study(text=text)
