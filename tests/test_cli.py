@@ -4,7 +4,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -405,34 +404,6 @@ def test_reproduce_razin2020_history_report(tmp_path):
     for line in rows[1:]:  # depth 2–4: loss well below its start, |W11| far above 0
         loss, magnitude = float(line.split(",")[1]), float(line.split(",")[3])
         assert loss < 0.01 and magnitude > 5
-
-
-def test_report_includes_a_network_experiment_directory(tmp_path):
-    """`algoreg report` takes a network experiment's folder (summary.json, table.md,
-    figure.png) beside study stores and quotes the experiment's claim."""
-    exp = tmp_path / "deephoyer"
-    exp.mkdir()
-    summary = {"experiment": "deephoyer-digits", "quick": True, "seeds": 1, "rows": []}
-    (exp / "summary.json").write_text(json.dumps(summary))
-    (exp / "table.md").write_text("# deephoyer-digits\n\n| method | nnz |\n|---|---|\n| l1 | 7 |\n")
-    (exp / "figure.png").write_bytes(b"png")
-    md = tmp_path / "docs" / "results.md"
-    r = algoreg("report", exp, "--out", md)
-    assert r.returncode == 0, r.stderr
-    page = md.read_text()
-    assert "## deephoyer-digits" in page and "**Paper says:** Yang, Wen & Li" in page
-    assert "| l1 | 7 |" in page and "![deephoyer-digits](figures/deephoyer-digits.png)" in page
-    assert (tmp_path / "docs" / "figures" / "deephoyer-digits.png").read_bytes() == b"png"
-    # sections follow the page's order, not the arguments' (`algoreg report results/*`)
-    other = tmp_path / "linear"
-    shutil.copytree(exp, other)
-    summary["experiment"] = "linear-endtoend"
-    (other / "summary.json").write_text(json.dumps(summary))
-    (other / "table.md").write_text("# linear-endtoend\n")
-    assert algoreg("report", other, exp, "--out", md).returncode == 0
-    page = md.read_text()
-    assert 0 < page.index("## deephoyer-digits") < page.index("## linear-endtoend")
-    assert f"Run: quick, 1 seed(s); store: `{other}`." in page
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,4 @@
-"""Networks pipeline: data split, models, training, pruning round-trip, reports, presets."""
-
-import inspect
+"""Networks pipeline: data split, models, training, pruning round-trip, reports."""
 
 import jax
 import jax.numpy as jnp
@@ -10,7 +8,6 @@ import pytest
 import algoreg.networks as nw
 import algoreg.regularizers as rg
 from algoreg.errors import ConfigError
-from algoreg.networks.experiments import EXPERIMENTS, run
 
 
 @pytest.fixture(scope="module")
@@ -130,22 +127,3 @@ def test_sparsify_pipeline(data):
         assert 0.0 <= res[key] <= 1.0
     mask_nnz = sum(int(np.asarray(m["w"]).sum()) for m in res["mask"])
     assert res["report"][-1]["nnz"] == mask_nnz < res["report"][-1]["size"]
-
-
-def test_experiment_registry():
-    assert set(EXPERIMENTS) == {"deephoyer-digits", "lowrank-digits", "linear-endtoend"}
-    for fn in EXPERIMENTS.values():
-        params = inspect.signature(fn).parameters
-        assert list(params) == ["out", "quick", "seeds"]
-        assert params["quick"].default is False and params["seeds"].default is None
-    with pytest.raises(ConfigError, match="unknown experiment"):
-        run("deephoyer", "/tmp/nowhere")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
-def test_quick_presets_write_outputs(name, tmp_path):
-    summary = run(name, tmp_path, quick=True)
-    for f in ("table.md", "table.csv", "figure.png"):
-        assert (tmp_path / f).stat().st_size > 0
-    assert summary["experiment"] == name and summary["rows"]

@@ -48,25 +48,24 @@ def test_ratio_penalty_with_adam_reaches_low_error_at_depth_one():
 
 
 @pytest.mark.parametrize("name", ar.studies.PRESETS)
-def test_every_quick_preset_runs_and_reports(name, tmp_path, capsys):
+def test_every_quick_preset_runs_and_reports(name, quick_preset):
     """`algoreg reproduce NAME --quick` as a user runs it: every trial finishes (none failed),
     and it writes its table and figure and prints a verdict line for each claim check."""
-    from algoreg.cli import main
     from algoreg.report import load_report
 
-    args = ["reproduce", name, "--quick", "--out", str(tmp_path / name), "--no-progress"]
+    extra = []
     if name == "movielens100k":
         from test_ratings import ml100k_path
 
         if not (ml100k_path() / "u.data").is_file():
             pytest.skip("MovieLens-100K not available")
-        args += ["--data", str(ml100k_path())]
-    assert main(args) == 0
-    out = capsys.readouterr().out
-    with load_report(tmp_path / name) as report:
+        extra = ["--data", str(ml100k_path())]
+    directory, code, out = quick_preset(name, *extra)
+    assert code == 0
+    with load_report(directory) as report:
         assert report.rows and len(report.rows) == report.planned
         assert not [r for r in report.rows if r["status"] == "failed"]
-        rows = (tmp_path / name / "summary.csv").read_text().count("\n")
+        rows = (directory / "summary.csv").read_text().count("\n")
         assert rows == len(report.table) + 1
-    assert (tmp_path / name / "figure.png").stat().st_size > 1000
+    assert (directory / "figure.png").stat().st_size > 1000
     assert out.count("\ncheck: ") == len(report.checks)

@@ -171,12 +171,11 @@ def test_trial_time_sums_wall_times_in_readable_units():
     assert trial_time([]) == "0.0 s"
 
 
-def test_page_order_places_every_preset_and_experiment_once():
-    from algoreg.networks.experiments import EXPERIMENTS
+def test_page_order_places_every_preset_once():
     from algoreg.report.markdown import PAGE_ORDER
     from algoreg.studies import PRESETS
 
-    assert sorted(PAGE_ORDER) == sorted((*PRESETS, *EXPERIMENTS))
+    assert sorted(PAGE_ORDER) == sorted(PRESETS)
 
 
 def test_load_report_closes_its_store_when_the_block_ends():

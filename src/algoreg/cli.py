@@ -529,51 +529,20 @@ def cmd_report(args) -> int:
 
     _output_file(args.out, "--out")
     for d in args.dirs:
-        if not (d / "summary.json").is_file():  # else a network experiment's directory
-            _require_results(d)
+        _require_results(d)
     print(f"wrote {write_results(args.dirs, args.out)}")
     return 0
 
 
 def cmd_reproduce(args) -> int:
-    from .networks.experiments import EXPERIMENTS
     from .studies import PRESETS, preset_path
 
     if args.list and args.name is not None:
         raise ConfigError(f"reproduce: give a preset NAME or --list, not both (got {args.name!r})")
     if args.list or args.name is None:
-        for name in sorted((*PRESETS, *EXPERIMENTS)):
+        for name in PRESETS:
             print(name)
         return 0
-    if args.name in EXPERIMENTS:  # network experiments: their own pipeline, not a study grid
-        from .networks.experiments import run
-
-        study_only = {
-            "--set": args.overrides,
-            "--only": args.only,
-            "--data": args.data,
-            "--scheduler": args.scheduler,
-            "--jobs": args.jobs,
-            "--batch-size": args.batch_size,
-            "--max-trials": args.max_trials,
-            "--retry-failed": args.retry_failed,
-        }
-        given = [flag for flag, value in study_only.items() if value]
-        if given:
-            raise ConfigError(
-                f"reproduce {args.name}: {', '.join(given)} apply to studies only; a network "
-                "experiment takes only --quick and --out"
-            )
-
-        out = args.out or Path("runs") / args.name
-        summary = run(args.name, out, quick=args.quick)
-        print((out / "table.md").read_text())
-        print(f"{args.name}: {summary['wall_s']:.1f}s -> {out} (table.md, table.csv, figure.png)")
-        return 0
-    if args.name not in PRESETS:
-        from .errors import unknown_name
-
-        raise unknown_name("preset", args.name, (*PRESETS, *EXPERIMENTS))
     study = _load(args, preset_path(args.name))
     code, out = _run_loaded(args, study)
     from .report import format_rows, load_report, write_figure

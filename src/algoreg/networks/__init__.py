@@ -1,12 +1,15 @@
-"""Small JAX networks on offline data, a sparsify/low-rank pipeline, and experiment presets.
+"""Small JAX networks on offline data, a sparsify/low-rank pipeline, and the study protocols.
 
 * :mod:`.data` — ``digits()`` (scikit-learn's bundled 8×8 digits, seeded stratified split);
 * :mod:`.models` — MLP, deep linear network and a tiny CNN as plain pytrees;
 * :mod:`.train` — optax minibatch training with a regularizer and a pruning mask;
 * :mod:`.prune` — magnitude pruning (sensitivity·std or fixed) and SVD rank truncation;
 * :mod:`.report` — per-layer nnz / rank / effective rank / compression;
-* :mod:`.experiments` — presets ``EXPERIMENTS`` (deephoyer-digits, lowrank-digits,
-  linear-endtoend), each ``run(out, quick=False, seeds=None) -> dict``.
+* :mod:`.sparsity`, :mod:`.lowrank`, :mod:`.endtoend` — one trial of each network protocol
+  (settings dataclass, ``run(config) -> {"metrics": …}``, ``label``): the study trial kinds
+  ``mlp_prune``, ``mlp_lowrank`` and ``deep_linear`` (:mod:`algoreg.studies.kinds`) of the
+  presets deephoyer-digits, lowrank-digits and linear-endtoend;
+* :mod:`.settings` — their shared validation and the per-process digits split.
 """
 
 from .data import Split, digits

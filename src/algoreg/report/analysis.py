@@ -14,7 +14,8 @@ import numpy as np
 
 from ..errors import ConfigError, did_you_mean
 from .checks import CheckResult, evaluate
-from .plot import plot_histories, plot_spectra, plot_summary
+from .plot import plot_histories, plot_spectra, plot_summary, plot_tradeoff
+from .selection import objective, reference_value, select_constrained
 from .table import TUNED, result_rows, select_best, sort_key, summarize, usable
 
 History = Callable[[str], dict[str, np.ndarray]]
@@ -79,7 +80,7 @@ def build_report(
                 row.update(flow_agreement(history(row["trial_id"]), lr))
     table, columns, note, group = _table(rows, spec)
     measured = _measured(table, spec, group)
-    tuned = group == "method_family"
+    tuned = group == "method_family" and not spec["select"]  # select_best's choice
     planned = max(planned, len(rows))
     checks = tuple(evaluate(c, table, group, spec) for c in spec["checks"])
     return StudyReport(
@@ -93,7 +94,9 @@ def _check_columns(given: dict[str, Any], spec: dict[str, Any], rows: list[dict]
     if not rows:
         return
     known = {k for r in rows for k in r}
-    keys = ["hue", "by"] + (["x", "y", "metrics"] if spec["plot"] == "summary" else [])
+    keys = ["hue", "by"] + (
+        ["x", "y", "metrics"] if spec["plot"] in ("summary", "tradeoff") else []
+    )
     if any(r.get("problem.validation") for r in rows):  # else the criterion is not used
         keys.append("criterion")
     for key in keys:
@@ -105,11 +108,22 @@ def _check_columns(given: dict[str, Any], spec: dict[str, Any], rows: list[dict]
                     + did_you_mean(column, sorted(known))
                     + f" (columns: {', '.join(sorted(known))})"
                 )
+    select = spec["select"] or {}
+    named = [*select.get("params", ()), *(select.get(k) for k in ("minimize", "maximize"))]
+    for column in [*named, select.get("constraint"), *select.get("reference", {})]:
+        if column and column not in known:
+            raise ConfigError(
+                f"[report.select] {column!r}: no trial has this column"
+                + did_you_mean(column, sorted(known))
+                + f" (columns: {', '.join(sorted(known))})"
+            )
 
 
 def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
     x, y, hue = spec["x"], spec["y"], spec["hue"]
     checked = [c.get("metric", y) for c in spec["checks"]]  # the table shows what checks read
+    if spec["select"]:
+        return _selected(rows, spec, checked)
     if any(r.get("problem.validation") for r in rows):
         kept = [b for b in spec["by"] or [] if b not in ("method", "method_family")]
         if spec["plot"] == "summary" and x not in kept:
@@ -142,10 +156,42 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
     return table, cols, note, spec["by"][0] if spec["by"] else hue  # what checks' rows name
 
 
+def _selected(rows: list[dict[str, Any]], spec: dict[str, Any], checked: list[str]):
+    """The ``[report.select]`` table: one chosen setting per group of ``by``."""
+    select, y = spec["select"], spec["y"]
+    by = spec["by"] or [spec["hue"]]
+    goal, constraint = objective(select), select.get("constraint")
+    shown = list(dict.fromkeys([y, *(spec["metrics"] or []), *checked]))
+    table = select_constrained(rows, by, select, shown)
+    cols = [*by, *select["params"], f"{goal}_mean"]
+    if constraint:
+        cols += [f"{constraint}_mean", f"{constraint}_reference"]
+    cols += [f"{y}_mean", f"{y}_sd", "n", "left_out"]
+    cols = list(dict.fromkeys([*cols, *(f"{m}_mean" for m in shown)]))
+    how = "minimizes" if "minimize" in select else "maximizes"
+    note = f"per row, the setting of {', '.join(select['params'])} that {how} mean {goal}"
+    if constraint:
+        ref = ", ".join(f"{k} = {v}" for k, v in select["reference"].items())
+        signs = {"at_least": "≥", "at_most": "≤"}
+        bounds = " and ".join(f"{signs[k]} {select[k]:+g}" for k in signs if k in select)
+        note += f" among those whose mean {constraint} minus the reference's ({ref}) is {bounds}"
+    note += "; means over seeds (the test split is never used to choose)."
+    return table, cols, note, by[0]
+
+
 def _measured(table: Sequence[dict[str, Any]], spec: dict[str, Any], group: str) -> str:
     """A one-line headline computed from the table: the best method per x (summary plots),
     else each group's mean of y."""
     x, y, words = spec["x"], f"{spec['y']}_mean", spec["y"].replace("_", " ")
+    if spec["select"]:  # what was chosen, and its objective
+        goal = objective(spec["select"])
+        params = spec["select"]["params"]
+        parts = []
+        for r in table:
+            at = ", ".join(f"{p} = {r[p]}" for p in params if r[p] is not None)
+            where = f" at {at}" if at else " (no setting meets the constraint)"
+            parts.append(f"{r[group]}{where}: {goal} {r[f'{goal}_mean']:.3g}, {words} {r[y]:.3g}")
+        return "chosen: " + "; ".join(parts) + "." if parts else ""
 
     def at(value: Any) -> str:
         return f"{value} observations" if x == "problem.n_obs" else f"{x} = {value}"
@@ -194,8 +240,38 @@ def write_figure(report: StudyReport, out: str | Path) -> list[Path]:
         )
     if spec["plot"] == "spectrum":
         return plot_spectra(rows, report.history, out, hue=hue, title=report.name)
+    if spec["plot"] == "tradeoff":
+        return _tradeoff(report, rows, out)
     return plot_summary(
         rows, out, x=spec["x"], y=spec["y"], hue=hue, title=report.name, logx=spec["logx"]
+    )
+
+
+def _tradeoff(report: StudyReport, rows: list[dict[str, Any]], out: str | Path) -> list[Path]:
+    """Every setting's mean (x, y), the chosen ones starred; with y the constraint, a line at
+    the lowest (or highest) y each reference allows."""
+    spec, select = report.spec, report.spec["select"]
+    by = spec["by"] or [spec["hue"]]
+    keys = list(dict.fromkeys([*by, *select["params"]]))
+    chosen = {tuple(t.get(k) for k in keys) for t in report.table}
+    lines: dict[str, float] = {}
+    if select.get("constraint") == spec["y"]:
+        bound = select.get("at_least", select.get("at_most"))
+        for t in report.table:
+            ref = reference_value(rows, {b: t[b] for b in by}, select)
+            named = [str(t[b]) for b in by if b not in ("method", "method_family")]
+            lines[" ".join(["reference", *named, f"{bound:+g}"])] = ref + bound
+    return plot_tradeoff(
+        rows,
+        out,
+        keys=keys,
+        chosen=chosen,
+        x=spec["x"],
+        y=spec["y"],
+        hue=spec["hue"],
+        title=report.name,
+        logx=spec["logx"],
+        lines=lines,
     )
 
 

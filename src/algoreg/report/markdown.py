@@ -32,7 +32,7 @@ def _markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> s
 
 @dataclass(frozen=True)
 class Section:
-    """A study's (or experiment's) markdown and the verdicts of its claim checks."""
+    """A study's markdown and the verdicts of its claim checks."""
 
     name: str
     text: str
@@ -129,45 +129,6 @@ def _study_section(report: StudyReport, source: str, figures: Path, relative_to:
     return Section(name, "\n".join(out), report.checks, partial)
 
 
-def experiment_section(directory: str | Path, figures: Path, relative_to: Path) -> Section:
-    """The section of a network experiment's directory (``summary.json``, ``table.md`` and
-    ``figure.png`` written by :mod:`algoreg.networks.experiments`)."""
-    import json
-    import shutil
-
-    from ..networks.experiments import CLAIMS
-
-    directory = Path(directory)
-    try:
-        summary = json.loads((directory / "summary.json").read_text())
-        name = summary["experiment"]
-        lines = (directory / "table.md").read_text().splitlines()
-        kind, seeds = "quick" if summary.get("quick") else "full", summary["seeds"]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(
-            f"{directory}: not a readable network experiment's folder (summary.json with "
-            f"'experiment' and 'seeds', and table.md, as `algoreg reproduce` writes them): "
-            f"{type(exc).__name__}: {exc}"
-        ) from None
-    lines = ["#" + line if line.startswith("#") else line for line in lines]  # one level down
-    source = _source(directory, relative_to)
-    out = [*lines[:1], "", f"Run: {kind}, {seeds} seed(s); store: {source}.", ""]
-    if name in CLAIMS:
-        out += [f"**Paper says:** {CLAIMS[name]}", ""]
-    out += lines[1:]
-    figures.mkdir(parents=True, exist_ok=True)
-    figure = shutil.copyfile(directory / "figure.png", figures / f"{name}.png")
-    text = "\n".join([*out, "", f"![{name}]({os.path.relpath(figure, relative_to)})", ""])
-    return Section(name, text)
-
-
-def section(directory: str | Path, figures: Path, relative_to: Path) -> Section:
-    """A study store's or a network experiment's section."""
-    if (Path(directory) / "summary.json").is_file():
-        return experiment_section(directory, figures, relative_to)
-    return study_section(directory, figures, relative_to)
-
-
 def write_results(directories: Sequence[str | Path], out: str | Path) -> Path:
     """Write the results page for the given study directories, in :data:`PAGE_ORDER`;
     return its path."""
@@ -183,7 +144,7 @@ def write_results(directories: Sequence[str | Path], out: str | Path) -> Path:
         "rerun the studies and this command to refresh it.",
         "",
     ]
-    sections = [section(d, figures, out.parent) for d in directories]
+    sections = [study_section(d, figures, out.parent) for d in directories]
     sources: dict[str, str | Path] = {}
     for d, s in zip(directories, sections, strict=True):
         if s.name in sources:  # e.g. a study directory and its archive: one section each
@@ -226,7 +187,6 @@ def overview(sections: Sequence[Section]) -> list[str]:
 __all__ = [
     "PAGE_ORDER",
     "Section",
-    "experiment_section",
     "overview",
     "study_section",
     "write_results",

@@ -155,6 +155,51 @@ def plot_spectra(
     return _save(fig, out)
 
 
+def plot_tradeoff(
+    rows: Sequence[dict[str, Any]],
+    out: str | Path,
+    *,
+    keys: Sequence[str],
+    chosen: set[tuple],
+    x: str,
+    y: str,
+    hue: str = "method",
+    title: str = "",
+    logx: bool | None = None,
+    lines: dict[str, float] | None = None,
+) -> list[Path]:
+    """One point per setting (a value of ``keys``): the means over seeds of the metrics ``x``
+    and ``y``, coloured by ``hue``; the ``chosen`` settings starred; dashed horizontal
+    ``lines`` (label → y). Writes PNG and PDF."""
+    plt = pyplot()
+    ok = [r for r in rows if usable(r)]
+    xs = {tuple(s[k] for k in keys): s[f"{x}_mean"] for s in summarize(ok, keys, x)}
+    ys = {tuple(s[k] for k in keys): s[f"{y}_mean"] for s in summarize(ok, keys, y)}
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
+    at = keys.index(hue) if hue in keys else None
+    hues = sorted({k[at] if at is not None else "" for k in xs}, key=sort_key)
+    for i, h in enumerate(hues):
+        color = f"C{i % 10}"
+        pts = [k for k in xs if at is None or k[at] == h]
+        ax.scatter([xs[k] for k in pts], [ys[k] for k in pts], color=color, alpha=0.6, label=h)
+        best = [k for k in pts if k in chosen]
+        ax.scatter([xs[k] for k in best], [ys[k] for k in best], color=color, marker="*",
+                   s=250, edgecolor="k", zorder=3)  # fmt: skip
+    if logx:
+        ax.set_xscale("log")
+    if log_natural(y) and all(v > 0 for v in ys.values() if not math.isnan(v)):
+        ax.set_yscale("log")
+    for label, value in (lines or {}).items():
+        ax.axhline(value, ls="--", color="gray", lw=1)
+        ax.annotate(label, (ax.get_xlim()[0], value), fontsize=7, color="gray", va="bottom")
+    ax.set_xlabel(f"{x} (mean over seeds)")
+    ax.set_ylabel(f"{y} (mean over seeds)")
+    ax.set_title(f"{title}: every setting; ★ = chosen" if title else "★ = chosen")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, title=None if hue.startswith("method") else hue, title_fontsize=8)
+    return _save(fig, out)
+
+
 def pyplot():
     """matplotlib.pyplot on the Agg backend (a clear error when matplotlib is missing)."""
     try:

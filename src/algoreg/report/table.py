@@ -25,8 +25,10 @@ def method_label(config: dict[str, Any], *, with_lam: bool = True) -> str:
     from ..models import MODELS, get
 
     kind = config["model"]["kind"]
-    if kind not in MODELS:  # a baseline
-        return kind.replace("_", " ")
+    if kind not in MODELS:  # a trial kind: a baseline, a network protocol, ...
+        from ..studies.kinds import label
+
+        return label(config, with_lam)
     label = get(**config["model"]).label(config["optimizer"]["kind"])
     pen = config.get("penalty", {"kind": "none"})
     if pen["kind"] != "none":

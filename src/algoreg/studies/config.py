@@ -65,6 +65,10 @@ TOP_KEYS = (
 #   claim_label: how the report introduces ``claim`` ("Paper says", or e.g. "Assumption under
 #          test" when the claim is this project's own, not the literature's).
 #   checks: [[report.checks]] tables that test the claim on the table (algoreg.report.checks).
+#   select: a [report.select] table choosing per row the setting that minimizes or maximizes a
+#          metric under a validation constraint relative to a reference
+#          (algoreg.report.selection); plot = "tradeoff" then draws every setting's mean
+#          (x, y) of two metrics, the chosen ones starred.
 REPORT_DEFAULTS: dict[str, Any] = {
     "plot": "summary",
     "x": "problem.n_obs",
@@ -76,8 +80,9 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "criterion": "val_error",
     "claim_label": "Paper says",
     "checks": (),
+    "select": None,
 }
-REPORT_PLOTS = ("summary", "history", "spectrum")
+REPORT_PLOTS = ("summary", "history", "spectrum", "tradeoff")
 
 
 class StudyError(ConfigError):
@@ -429,6 +434,11 @@ def _report_spec(table: Any, err) -> dict[str, Any]:
             for i, check in enumerate(value):
                 if problem := check_problem(check):
                     raise err(dotted, f"check {i + 1}: {problem}")
+        if key == "select":
+            from ..report.selection import selection_problem
+
+            if problem := selection_problem(value):
+                raise err(dotted, problem)
         if key in ("by", "metrics") and (
             not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)
         ):
@@ -436,6 +446,8 @@ def _report_spec(table: Any, err) -> dict[str, Any]:
         if key == "logx" and not isinstance(value, bool):
             raise err(dotted, f"logx must be true or false, got {value!r}")
         out[key] = value
+    if out["plot"] == "tradeoff" and not out["select"]:
+        raise err("report.plot", 'plot = "tradeoff" draws a selection: it needs [report.select]')
     return out
 
 

@@ -220,7 +220,9 @@ def next_fitting(needs: list[float], in_use: float, budget: float | None) -> int
 
 
 def _describe(config: dict[str, Any]) -> str:
-    problem = config["problem"]
+    problem = config.get("problem")
+    if not problem:
+        return config["model"]["kind"]
     size = "×".join(str(d) for d in problem.get("shape") or ())
     return f"{config['model']['kind']} on {size} {problem['kind']}, n_obs {problem.get('n_obs')}"
 

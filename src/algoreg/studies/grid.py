@@ -175,7 +175,7 @@ def estimated_cost(config: dict[str, Any]) -> float:
     from ..benchmark import penalty_flops
     from ..models import get
 
-    problem = config["problem"]
+    problem = config.get("problem") or {}  # a trial kind may read no problem
     shape = tuple(problem.get("shape") or (1000, 1000))
     m, n = shape
     if not is_trained(config):
@@ -206,9 +206,9 @@ def estimated_memory(config: dict[str, Any]) -> float:
     gradient and two optimizer moments, in float64 at most, plus a working copy), so a
     mistyped depth or width shows in the :class:`~algoreg.errors.MemoryWarning` before it runs.
     """
-    problem, model = config["problem"], config["model"]
+    problem, model = config.get("problem") or {}, config["model"]
     m, n = tuple(problem.get("shape") or (1000, 1000))
-    k = problem.get("n_obs", m * n) if problem["kind"] == "sensing" else 0
+    k = problem.get("n_obs", m * n) if problem.get("kind") == "sensing" else 0
     if model["kind"] == "nuclear_norm" and k:
         return 1.4e9 + 263.0 * k * m * n
     params = 0.0

@@ -57,28 +57,21 @@ def _problem(params: dict[str, Any]) -> dict[str, Any]:
 
 def _model(params: dict[str, Any]) -> dict[str, Any]:
     from ..models import MODELS, get, settings
+    from .kinds import KINDS
 
     kind = params.pop("kind")
     if kind in MODELS:  # trained by the engine: its dataclass validates and fills defaults
         _check_keys(params, settings(kind))
         return {"kind": kind, **dataclasses.asdict(get(kind, **params))}
-    baselines = _baseline_registry()
-    if kind in baselines:
-        from ..baselines import check_settings, parameters
-
-        defaults = {k: v for k, v in parameters(kind).items() if k not in ("seed", "blas_threads")}
-        _check_keys(params, list(defaults))
-        filled = {k: v for k, v in defaults.items() if v is not inspect.Parameter.empty}
-        check_settings(kind, {**filled, **params})  # the values as given: trial ids unchanged
-        return {"kind": kind, **filled, **params}
-    raise _Unknown("kind", kind, [*MODELS, *baselines])
+    if kind in KINDS:  # a trial kind of its own (a baseline, a network protocol, ...)
+        _check_keys(params, list(KINDS[kind].settings))
+        return {"kind": kind, **KINDS[kind].check(params)}
+    raise _Unknown("kind", kind, [*MODELS, *KINDS])
 
 
-def _baseline_registry() -> dict[str, Any]:
-    try:
-        from ..baselines import BASELINES
-    except ImportError:  # pragma: no cover - baselines are part of the package
-        return {}
+def _baselines() -> dict[str, Any]:
+    from ..baselines import BASELINES
+
     return BASELINES
 
 
@@ -118,7 +111,7 @@ def _train(params: dict[str, Any]) -> dict[str, Any]:
         "dtype": check_choice("dtype", t["dtype"], ("float32", "float64")),
         "diverge_above": check_real("diverge_above", t["diverge_above"], low=0.0, low_open=True),
         "log_flow": check_bool("log_flow", t["log_flow"]),
-        "reference": check_choice("reference", t["reference"], ("none", *_baseline_registry())),
+        "reference": check_choice("reference", t["reference"], ("none", *_baselines())),
     }
 
 
@@ -158,8 +151,8 @@ def _check_keys(params: dict[str, Any], allowed: list[str]) -> None:
 
 
 def is_trained(config: dict[str, Any]) -> bool:
-    """Whether the trial trains a registered model with the engine (else: a convex/iterative
-    baseline, solved by :mod:`algoreg.baselines`)."""
+    """Whether the trial trains a registered model with the engine (else: a trial kind of
+    :mod:`.kinds` runs it, e.g. a convex baseline)."""
     return _trained(config["model"].get("kind", DEFAULT_KINDS["model"]))
 
 
@@ -169,13 +162,21 @@ def _trained(kind: str) -> bool:
     return kind in MODELS
 
 
+def _sections(kind: str) -> tuple[str, ...]:
+    """The sections a trial of model ``kind`` reads: all of them when the engine trains it,
+    else ``model`` and the kind's own ``sections`` (an unknown kind: ``model``, to be named)."""
+    if _trained(kind):
+        return SECTIONS
+    from .kinds import KINDS
+
+    read = ("model", *(KINDS[kind].sections if kind in KINDS else ()))
+    return tuple(s for s in SECTIONS if s in read)
+
+
 def resolve_config(point: dict[str, Any], *, source: str = "<dict>", text: str = "") -> dict:
     """Canonical config of one grid point ``{section: {...}, ..., "seed": s}``."""
     out: dict[str, Any] = {}
-    trained = _trained(point.get("model", {}).get("kind", DEFAULT_KINDS["model"]))
-    for section in SECTIONS:
-        if not trained and section in ("penalty", "optimizer", "train"):
-            continue
+    for section in _sections(point.get("model", {}).get("kind", DEFAULT_KINDS["model"])):
         params = dict(point.get(section, {}))
         if section in DEFAULT_KINDS:
             params.setdefault("kind", DEFAULT_KINDS[section])

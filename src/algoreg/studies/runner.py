@@ -15,15 +15,7 @@ import numpy as np
 
 from .. import __version__
 from .grid import init_seed
-
-
-def build_problem(config: dict[str, Any]):
-    from ..problems import PROBLEMS
-
-    params = dict(config["problem"])
-    kind = params.pop("kind")
-    params["shape"] = tuple(params["shape"])
-    return PROBLEMS[kind][0](**params, seed=config["seed"])
+from .trial_problem import build_problem, early_stopping_metrics
 
 
 def build_training(config: dict[str, Any]) -> dict[str, Any]:
@@ -65,28 +57,6 @@ def reference_metrics(config: dict[str, Any], problem, matrix: np.ndarray) -> di
 _REFERENCES: dict[tuple, tuple[np.ndarray, float]] = {}  # reference solutions, per process
 
 
-def early_stopping_metrics(
-    history: dict[str, Any], final: dict[str, float], steps: int
-) -> dict[str, float]:
-    """Validation-based early stopping read off the logged history: at the log point with the
-    lowest ``val_error``, ``es_step`` and ``es_<metric>`` for each logged metric (e.g.
-    ``es_val_error``, ``es_rmse``, ``es_test_error``). A run without a validation history but
-    with a final ``val_error`` (a convex baseline) stops at its end: ``es_*`` = the ``final``
-    metrics. Empty without any finite validation error."""
-    val = np.asarray(history.get("val_error", []), dtype=float)
-    if val.ndim != 1 or not np.isfinite(val).any():
-        if not np.isfinite(final.get("val_error", np.nan)):
-            return {}
-        return {"es_step": float(steps), **{f"es_{k}": v for k, v in final.items()}}
-    k = int(np.nanargmin(np.where(np.isfinite(val), val, np.nan)))
-    out = {"es_step": float(history["step"][k])}
-    for name, values in history.items():
-        values = np.asarray(values)
-        if name != "step" and values.ndim == 1 and values.shape == val.shape:
-            out[f"es_{name}"] = float(values[k])
-    return out
-
-
 @functools.cache
 def software() -> str:
     """What a trial ran with, stored as its ``version``: the same trial can end elsewhere under
@@ -106,18 +76,19 @@ def software() -> str:
     )
 
 
-def _record(trial_id: str, result, wall: float, batch_size: int) -> dict[str, Any]:
-    metrics = {k: (None if not np.isfinite(v) else float(v)) for k, v in result.metrics.items()}
+def _record(trial_id: str, result: dict[str, Any], wall: float, batch_size: int) -> dict:
+    """The stored record of a finished trial from its ``result`` (see :mod:`.kinds`)."""
+    metrics = {k: (None if not np.isfinite(v) else float(v)) for k, v in result["metrics"].items()}
     return {
         "trial_id": trial_id,
-        "status": result.status,
+        "status": result.get("status", "max_steps"),
         "error": None,
         "metrics": metrics,
-        "steps": int(result.steps),
+        "steps": int(result.get("steps", 0)),
         "wall_s": wall,
         "batch_size": batch_size,
         "version": software(),
-        "history": {k: np.asarray(v).tolist() for k, v in result.history.items()},
+        "history": {k: np.asarray(v).tolist() for k, v in result.get("history", {}).items()},
     }
 
 
@@ -157,13 +128,11 @@ def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, A
 
     ids = [tid for tid, _ in batch]
     configs = [c for _, c in batch]
-    if not is_trained(configs[0]):
-        from ..baselines import solve
+    if not is_trained(configs[0]):  # a registered trial kind: one trial, one call
+        from .kinds import get
 
         ((tid, config),) = batch
-        params = {k: v for k, v in config["model"].items() if k != "kind"}
-        result = solve(build_problem(config), config["model"]["kind"], **params)
-        result.metrics.update(early_stopping_metrics(result.history, result.metrics, result.steps))
+        result = get(config["model"]["kind"]).run(config)
         return [_record(tid, result, time.perf_counter() - t0, 1)]
     problems = [build_problem(c) for c in configs]
     parts = [build_training(c) for c in configs]
@@ -186,5 +155,16 @@ def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, A
         r.metrics.update(early_stopping_metrics(r.history, r.metrics, r.steps))
     wall = time.perf_counter() - t0
     return [
-        _record(tid, r, wall / len(batch), len(batch)) for tid, r in zip(ids, results, strict=True)
+        _record(tid, _outcome(r), wall / len(batch), len(batch))
+        for tid, r in zip(ids, results, strict=True)
     ]
+
+
+def _outcome(result) -> dict[str, Any]:
+    """An engine :class:`~algoreg.engine.FitResult` as a trial result."""
+    return {
+        "metrics": result.metrics,
+        "history": result.history,
+        "status": result.status,
+        "steps": result.steps,
+    }
