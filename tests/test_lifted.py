@@ -116,6 +116,9 @@ def test_burer_monteiro_is_order_one_of_the_same_model():
     p = psd_sensing(n=6, m=20, seed=1)
     bm = ar.models.get("lifted", order=1, init="spectral", init_scale=1e-2)
     assert bm.label("gd") == "burer-monteiro gd, spectral start"
+    assert (
+        ar.models.get("lifted", escape=True).label("gd") == "lifted l=3 gd, gaussian start + escape"
+    )
     r = ar.fit(p, bm, optimizer=ar.optim.gd(0.05), max_steps=5000, log_every=500, tol=1e-12,
                dtype="float64")  # fmt: skip
     assert r.matrix.shape == (6, 1) and r.metrics["success"] == 1.0
@@ -162,3 +165,38 @@ def test_a_lifting_too_large_is_refused_before_training():
     model = ar.models.get("lifted", order=5)
     with pytest.raises(ConfigError, match="lifting order 5 with n = 12"):
         ar.fit(p, model, max_steps=1)
+
+
+@pytest.mark.parametrize("order", [1, 3])
+def test_the_escape_step_leaves_a_strict_saddle_and_lowers_the_loss(order):
+    """w = 0 is a critical point with λ_min(𝒜*(−b)) = −1: the step along ±u^{⊗l} is taken and
+    the loss drops; a point with no negative curvature along it is left unchanged."""
+    with jax.enable_x64(True):
+        p = psd_sensing(n=5, m=15, seed=0)
+        data = {k: jnp.asarray(v) for k, v in p.data().items()}
+        model = ar.models.get("lifted", order=order, escape=True)
+        W = jnp.zeros(model.output_shape((5, 1)))
+        new, accepted = model.escape_step(W, data)
+        f = lambda w: float(lifting.loss(w, data["A"], data["b"], 1))  # noqa: E731
+        assert bool(accepted) and f(new) < f(W) - 1e-3
+        truth = p.truth if order == 1 else np.einsum("a,b,c->abc", *[p.truth[:, 0]] * 3)
+        at_truth = jnp.asarray(truth.reshape(W.shape))  # the global minimum: nothing to escape
+        same, accepted = model.escape_step(at_truth, data)
+        assert not bool(accepted) and np.array_equal(same, at_truth)
+
+
+def test_escapes_are_tried_and_counted_during_training():
+    """From a random rank-1 start on PMC (n = 5) GD stalls at a spurious point; the engine
+    tries the escape there and counts it. Measured (as the issue's throwaway check found): the
+    direction u^{⊗3} has positive lifted curvature there, so no escape is accepted."""
+    p = psd_sensing(n=5, instance="pmc")
+    model = ar.models.get("lifted", order=3, init="rank1", init_scale=1e-3, escape=True)
+    r = ar.fit(p, model, optimizer=ar.optim.gd(0.02), max_steps=2000, log_every=250,
+               dtype="float64", tol=1e-7)  # fmt: skip
+    assert r.metrics["success"] == 0.0 and r.metrics["grad_norm"] < 1e-5
+    assert r.metrics["escapes_tried"] >= 2 and r.metrics["escapes_accepted"] == 0.0
+    plain = ar.fit(p, ar.models.get("lifted", order=3, init="rank1", init_scale=1e-3),
+                   optimizer=ar.optim.gd(0.02), max_steps=2000, log_every=250, dtype="float64",
+                   tol=1e-7)  # fmt: skip
+    assert "escapes_tried" not in plain.metrics
+    np.testing.assert_array_equal(plain.matrix, r.matrix)  # nothing accepted: the same run

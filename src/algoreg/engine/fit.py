@@ -27,7 +27,14 @@ from ..optim import Optimizer, as_optimizer
 from ..optim import adam as default_optimizer
 from ..penalties import Penalty
 from ..problems import Problem
-from .loop import TrialConst, compiled_chunk, compiled_init, compiled_metrics, keep_finite
+from .loop import (
+    TrialConst,
+    compiled_chunk,
+    compiled_escape,
+    compiled_init,
+    compiled_metrics,
+    keep_finite,
+)
 from .result import RUNNING, STATUSES, FitResult
 
 DTYPES = ("float32", "float64")
@@ -229,12 +236,15 @@ def _run(
                 logs[i].append({"step": int(steps[i]), **{k: v[i] for k, v in values.items()}})
 
     record(state, range(B))
+    escapes = np.zeros((B, 2), int)  # escapes tried, accepted (a model with escape_step)
     while True:
         was_running = np.flatnonzero(np.asarray(state.status) == RUNNING)
         if was_running.size == 0:
             break
         state = chunk(state, const)
         record(state, was_running)
+        if getattr(model, "escape", False):
+            state = _escape(model, state, const, logs, was_running, escapes)
         _report(progress, state, B, max(max_steps), t0)
 
     wall = time.perf_counter() - t0
@@ -253,6 +263,10 @@ def _run(
         scalars.update(problems[i].history_metrics(history, model, optimizers[i]))
         if hasattr(model, "history_metrics"):
             scalars.update(model.history_metrics(history, optimizers[i]))
+        if getattr(model, "escape", False):
+            scalars.update(
+                escapes_tried=float(escapes[i, 0]), escapes_accepted=float(escapes[i, 1])
+            )
         results.append(
             FitResult(
                 matrix=np.asarray(model.product(jax.tree.map(jnp.asarray, mine))),
@@ -283,6 +297,23 @@ def _run(
             )
         )
     return results
+
+
+def _escape(model, state, const, logs, running, escapes):
+    """Between chunks: for each running trial whose ``grad_norm`` stayed below the model's
+    ``escape_tol`` at its last two log points, one ``model.escape_step``; the accepted ones
+    continue from the new point. Counts tries and acceptances in ``escapes``."""
+    stalled = np.zeros(len(logs), bool)
+    for i in running:
+        last = [row.get("grad_norm", np.inf) for row in logs[i][-2:]]
+        stalled[i] = len(last) == 2 and max(last) < model.escape_tol
+    if not stalled.any():
+        return state
+    new, ok = compiled_escape(model)(state.params, const.data)
+    take = stalled & np.asarray(ok)
+    escapes[:, 0] += stalled
+    escapes[:, 1] += take
+    return state._replace(params=keep_finite(state.params, new, jnp.asarray(take)))
 
 
 def _report(progress, state, B: int, max_steps: int, t0: float) -> None:

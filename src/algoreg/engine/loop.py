@@ -220,6 +220,12 @@ def compiled_metrics(problem_cls: type, model: Model, penalty: Penalty | None, f
     return jax.jit(jax.vmap(metrics))
 
 
+@functools.lru_cache(maxsize=32)
+def compiled_escape(model: Model):
+    """jit(vmap(model.escape_step)): params, data → (params, accepted) for every trial."""
+    return jax.jit(jax.vmap(model.escape_step))
+
+
 @jax.jit
 def keep_finite(snapshot, params, finite: jax.Array):
     """Per trial: ``params`` where ``finite``, else the previous ``snapshot``."""

@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 
-from ..errors import ConfigError, check_choice, check_int, check_real
+from ..errors import ConfigError, check_bool, check_choice, check_int, check_real
+from ..problems import lifting
 from .base import register
 
 INITS = ("gaussian", "rank1", "spectral")
@@ -28,6 +29,9 @@ MAX_ENTRIES = 2e8  # the largest intermediate of the lifted operator we allow (f
 class Lifted:
     """A tensor of odd ``order`` l (1: Burer–Monteiro) with ‖w₀‖ = ``init_scale``.
 
+    With ``escape`` the engine tries the authors' saddle escape (:meth:`escape_step`) on a
+    trial whose ‖∇f‖ stayed below ``escape_tol`` over a whole log interval.
+
     Starts: ``gaussian``, a generic tensor with i.i.d. entries; ``rank1``, x^{⊗l} for a
     random direction x ∈ ℝ^{nr}; ``spectral``, x̂^{⊗l} with x̂ the top eigenvector v of 𝒜*(b)
     (first column; the other columns 0) plus ``init_noise``·N(0, I), normalized — the
@@ -38,6 +42,8 @@ class Lifted:
     init: str = "gaussian"
     init_scale: float = 1e-3
     init_noise: float = 0.01
+    escape: bool = False
+    escape_tol: float = 1e-5
 
     kind: ClassVar[str] = "lifted"
     uses_data: ClassVar[bool] = True
@@ -49,6 +55,8 @@ class Lifted:
         check_choice("init", self.init, INITS)
         check_real("init_scale", self.init_scale, low=0.0, low_open=True)
         check_real("init_noise", self.init_noise, low=0.0)
+        check_bool("escape", self.escape)
+        check_real("escape_tol", self.escape_tol, low=0.0, low_open=True)
 
     def output_shape(self, shape: tuple[int, int]) -> tuple[int, int]:
         """X's shape (order 1) or the unfolding's, nr × (nr)^{l−1}."""
@@ -91,6 +99,37 @@ class Lifted:
         """``grad_norm`` ‖∇f(w)‖ (the variable is the product, so ∇ℓ(W) is the gradient)."""
         return {"grad_norm": jnp.linalg.norm(residual)}
 
+    def escape_step(self, W: jax.Array, data: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
+        """One escape attempt from a stalled w (Ma, Lavaei & Sojoudi's procedure): drop w to
+        x̂ (:func:`~algoreg.problems.lifting.extract`), take the eigenvector u of the smallest
+        eigenvalue λ of 𝒜*(𝒜(x̂x̂ᵀ) − b) (u in X's first column when r > 1), and step along
+        ±D, D = d^{⊗l}, d = vec(u), with backtracking η = 0.1·0.5^k (k < 20): accept the first
+        step with f(w ± ηD) ≤ f(w) + β·½η²·q, β = 0.5, where q = Dᵀ∇²f(w)D < 0 is the lifted
+        curvature along D (Armijo's condition for a negative-curvature step where the gradient
+        vanishes). Returns (new w, accepted); w itself when λ ≥ 0, q ≥ 0 or no step decreases f
+        enough."""
+        A, b = data["A"], data["b"]
+        n, r = data["truth"].shape
+
+        def f(w):
+            return lifting.loss(w, A, b, r)
+
+        X = lifting.extract(W, n, r)
+        residual = jnp.einsum("iab,ak,bk->i", A, X, X) - b
+        lam, vecs = jnp.linalg.eigh(jnp.einsum("i,iab->ab", residual, A))
+        d = jnp.zeros((n, r), W.dtype).at[:, 0].set(vecs[:, 0]).reshape(-1)
+        D = d
+        for _ in range(self.order - 1):
+            D = jnp.tensordot(D, d, axes=0)
+        D = D.reshape(W.shape)
+        curvature = jnp.vdot(D, jax.jvp(jax.grad(f), (W,), (D,))[1])  # Dᵀ∇²f(w)D
+        etas = 0.1 * 0.5 ** jnp.arange(20, dtype=W.dtype)
+        steps = jnp.stack([etas, -etas], axis=1).reshape(-1)  # +η₀, −η₀, +η₀/2, …
+        values = jax.vmap(lambda eta: f(W + eta * D))(steps)
+        ok = (values <= f(W) + 0.25 * steps**2 * curvature) & (curvature < 0) & (lam[0] < 0)
+        first = jnp.argmax(ok)
+        return jnp.where(ok[first], W + steps[first] * D, W), ok[first]
+
     def check_problem(self, problem: Any) -> None:
         """Refuse up front a lifted size whose intermediates would not fit: the operator needs
         m^j·(nr)^{2(l−j)} floats at mode j (and m^l for the result)."""
@@ -118,4 +157,4 @@ class Lifted:
     def label(self, optimizer: str) -> str:
         """E.g. ``lifted l=3 gd, rank1 start`` or, at order 1, ``burer-monteiro gd, …``."""
         name = "burer-monteiro" if self.order == 1 else f"lifted l={self.order}"
-        return f"{name} {optimizer}, {self.init} start"
+        return f"{name} {optimizer}, {self.init} start" + (" + escape" if self.escape else "")
