@@ -32,11 +32,11 @@ def test_deephoyer_quick_hoyer_square_prunes_far_below_dense_at_matched_accuracy
 def test_lowrank_quick_ratio_with_adam_lowers_effective_rank_and_sgd_barely(quick_preset):
     rows, _, _ = table(quick_preset, "lowrank-digits")
     # per (optimizer, penalty) λ chosen within 1 point of that optimizer's unregularized model
-    for label in ("adam ratio", "adam nuclear", "sgd ratio", "sgd nuclear"):
+    for label in ("adam ratio", "adam nuclear", "gd ratio", "gd nuclear"):
         ref = rows[label.split()[0] + " none"]
         assert rows[label]["val_acc_mean"] >= ref["val_acc_mean"] - 0.01
     assert rows["adam ratio"]["erank_mean"] < 0.8 * rows["adam none"]["erank_mean"]  # ≈ 0.6
-    assert rows["sgd ratio"]["erank_mean"] > 0.9 * rows["sgd none"]["erank_mean"]  # ≈ 0.96
+    assert rows["gd ratio"]["erank_mean"] > 0.9 * rows["gd none"]["erank_mean"]  # ≈ 0.96
     assert rows["adam nuclear"]["compression_mean"] > 2.0  # ≈ 2.8; none: 1
 
 

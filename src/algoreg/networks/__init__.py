@@ -24,10 +24,9 @@ from .models import (
 from .pipeline import sparsify
 from .prune import prune, truncate_rank
 from .report import layer_report, markdown_table, matrix_stats
-from .train import OPTIMIZERS, accuracy, ones_mask, predict, train
+from .train import accuracy, ones_mask, predict, train
 
 __all__ = [
-    "OPTIMIZERS",
     "Split",
     "accuracy",
     "apply_convnet",

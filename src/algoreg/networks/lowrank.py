@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, check_real, unknown_name
+from ..optim import OPTIMIZERS
 from ..regularizers import L1, REGULARIZERS
 from ..regularizers import get as regularizer
 from .models import apply_mlp, init_mlp
 from .prune import truncate_rank
 from .report import layer_report
 from .settings import check_penalty, digits_split, set_int, set_real, set_sizes
-from .train import OPTIMIZERS, accuracy, train
+from .train import accuracy, train
 
 PENALTIES = ("ratio", "nuclear")
 TAUS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
@@ -53,7 +54,7 @@ class LowRankSettings:
             raise ConfigError(f"sizes must have a hidden layer (>= 3 widths), got {self.sizes}")
         check_penalty("penalty", self.penalty, tuple(p for p in PENALTIES if p in REGULARIZERS))
         set_real(self, "lam", low=0.0)
-        if self.optimizer not in OPTIMIZERS:
+        if self.optimizer not in OPTIMIZERS:  # algoreg.optim's names (plain SGD is "gd")
             raise unknown_name("optimizer", self.optimizer, OPTIMIZERS)
         set_real(self, "learning_rate", low=0.0, low_open=True)
         set_int(self, "epochs", low=1)
@@ -147,7 +148,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def label(settings: dict[str, Any], with_lam: bool) -> str:
-    """ "adam ratio", "sgd none", …; with λ when asked."""
+    """ "adam ratio", "gd none", …; with λ when asked."""
     family = f"{settings['optimizer']} {settings['penalty']}"
     return f"{family} λ={settings['lam']:g}" if with_lam else family
 

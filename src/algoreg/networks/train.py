@@ -18,14 +18,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from .. import optim
 from ..errors import ConfigError, check_int, check_real, unknown_name
 from ..regularizers import Regularizer
 
-OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
-    "adam": optax.adam,
-    "sgd": optax.sgd,
-    "momentum": lambda learning_rate: optax.sgd(learning_rate, momentum=0.9),
-}
 LOSSES = ("xent", "mse")
 
 
@@ -42,10 +38,10 @@ def _loss(kind: str, out: jax.Array, y: jax.Array) -> jax.Array:
 
 @functools.lru_cache(maxsize=64)
 def _program(apply, reg, optimizer, loss, batch_size, n_batches, epochs):
-    make = optax.inject_hyperparams(OPTIMIZERS[optimizer])
+    spec = optim.get(optimizer)  # the one optimizer registry; its other settings at default
 
     def run(params, mask, lam, lr, key, x, y):
-        opt = make(learning_rate=lr)
+        opt = spec.build(learning_rate=lr)
         state = opt.init(params)
 
         def objective(p, xb, yb):
@@ -93,8 +89,8 @@ def train(
     freezes pruned entries at exactly 0: gradients are masked before the optimizer and the
     parameters after each update. ``loss``: "xent" (integer labels) or "mse" (targets).
     """
-    if optimizer not in OPTIMIZERS:
-        raise unknown_name("optimizer", optimizer, OPTIMIZERS)
+    if optimizer not in optim.OPTIMIZERS:
+        raise unknown_name("optimizer", optimizer, optim.OPTIMIZERS)
     if loss not in LOSSES:
         raise unknown_name("loss", loss, LOSSES)
     check_real("lr", lr, low=0.0, low_open=True)

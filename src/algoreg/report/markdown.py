@@ -64,6 +64,7 @@ PAGE_ORDER = (
     "du2018-relu",
     "ma2023",
     "ma2023-rank1",
+    "ma2023-gaussian",
     "deephoyer-digits",
     "lowrank-digits",
     "linear-endtoend",
