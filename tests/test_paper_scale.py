@@ -60,6 +60,12 @@ def test_every_quick_preset_runs_and_reports(name, quick_preset):
         if not (ml100k_path() / "u.data").is_file():
             pytest.skip("MovieLens-100K not available")
         extra = ["--data", str(ml100k_path())]
+    if name.startswith("weylandt2020"):
+        from test_clustering_study import SHARED
+
+        if not (SHARED / "blobs.csv").is_file():
+            pytest.skip("shared clustering data absent")
+        extra = ["--data", str(SHARED)]
     directory, code, out = quick_preset(name, *extra)
     assert code == 0
     with load_report(directory) as report:

@@ -476,6 +476,14 @@ def test_presets_load_and_expand(name):
                 load_study(ar.studies.preset_path(name))
             pytest.skip("MovieLens-100K not available")
         over = [f'problem.path="{ml100k_path()}"']
+    if name.startswith("weylandt2020"):  # the clustering data folder (--data)
+        from test_clustering_study import SHARED
+
+        if not (SHARED / "blobs.csv").is_file():
+            with pytest.raises(StudyError, match=r"problem.path: .*does not exist"):
+                load_study(ar.studies.preset_path(name))
+            pytest.skip("shared clustering data absent")
+        over = [f'problem.path="{SHARED}"']
     full = load_study(ar.studies.preset_path(name), overrides=over)
     quick = load_study(ar.studies.preset_path(name), quick=True, overrides=over)
 

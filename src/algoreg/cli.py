@@ -10,6 +10,8 @@
     algoreg report DIR [DIR ...] [--out docs/results.md]
     algoreg bench [--quick] [--sizes 100x100 943x1682] [--penalties none svd subspace ...]
     algoreg reproduce NAME [--quick] [--data DIR] [--out DIR] [--jobs N] | --list
+    algoreg cluster FILE.csv [--labels FILE] [--names FILE] [--n-clusters K]
+                    [--method carp|carp-viz|exact] [--t T] [--out DIR]
 
 Wherever a study directory DIR is read (status, results, plot, report, merge's sources), an
 archive FILE.jsonl.gz written by ``export --archive`` may stand in its place.
@@ -181,6 +183,23 @@ def _parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="the small version (about a minute; movielens longer)"
     )
     executor_args(rep)
+    cluster = sub.add_parser(
+        "cluster", help="convex clustering path of a CSV's rows: labels, dendrogram, path figure"
+    )
+    cluster.add_argument("file", type=Path, help="numeric CSV with a header line, one row each")
+    cluster.add_argument("--labels", type=Path, help="CSV of known labels (one column): ARI")
+    cluster.add_argument("--names", type=Path, help="CSV of row names (one column): leaves")
+    cluster.add_argument(
+        "--n-clusters",
+        type=_positive_int,
+        default=None,
+        help="clusters of the cut (default: 2, or as many as --labels has classes)",
+    )
+    cluster.add_argument("--method", choices=("carp", "carp-viz", "exact"), default="carp")
+    cluster.add_argument("--t", type=float, default=1.05, help="γ ← t·γ between levels (> 1)")
+    cluster.add_argument("--scale", action="store_true", help="scale columns to unit variance")
+    cluster.add_argument("--out", type=Path, help="output folder (default: runs/cluster-STEM)")
+
     bench = sub.add_parser("bench", help="engine throughput table (steps/s vs the FLOP floor)")
     bench.add_argument("--quick", action="store_true", help="100x100 only (about a minute)")
     bench.add_argument(
@@ -559,6 +578,59 @@ def cmd_reproduce(args) -> int:
     return code
 
 
+def cmd_cluster(args) -> int:
+    try:
+        return _cluster(args)
+    except ConfigError as exc:
+        raise ConfigError(f"cluster: {exc}") from None
+
+
+def _cluster(args) -> int:
+    import numpy as np
+
+    from .clustering import ConvexClustering, read_csv
+    from .clustering.datasets import adjusted_rand_index, read_labels
+    from .clustering.figures import dendrogram_figure, path_figure
+
+    def given(path: Path, flag: str) -> Path:
+        if not path.is_file():
+            raise ConfigError(f"{flag}{path}: no such file")
+        return path
+
+    X, _ = read_csv(given(args.file, ""))
+    truth = read_labels(given(args.labels, "--labels ")) if args.labels else None
+    names = read_labels(given(args.names, "--names ")) if args.names else None
+    for what, column in (("--labels", truth), ("--names", names)):
+        if column is not None and len(column) != len(X):
+            raise ConfigError(f"{what} has {len(column)} rows, {args.file} has {len(X)}")
+    k = args.n_clusters or (len(np.unique(truth)) if truth is not None else 2)
+    est = ConvexClustering(n_clusters=k, method=args.method, t=args.t, scale=args.scale)
+    est.fit(X)
+    out = args.out or Path("runs") / f"cluster-{args.file.stem}"
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file, not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    rows = ["row,cluster" + (",name" if names is not None else "")]
+    for i, c in enumerate(est.labels_):
+        rows.append(f"{i},{c}" + (f",{names[i]}" if names is not None else ""))
+    (out / "labels.csv").write_text("\n".join(rows) + "\n")
+    path = est.path_
+    title = f"{args.file.stem}: {path.method}, t = {path.t:g}"
+    figures = [
+        dendrogram_figure(path, out / "dendrogram.png", n_clusters=k, names=names, title=title),
+        path_figure(path, out / "path.png", labels=est.labels_, title=title),
+    ]
+    n, p = X.shape
+    ari = f", ARI {adjusted_rand_index(est.labels_, truth):.4f}" if truth is not None else ""
+    print(
+        f"{args.file.name}: {n}×{p}, {path.method} t={path.t:g}: {path.n_iter} ADMM steps, "
+        f"{len(path.gammas)} kept iterates in {path.seconds:.3f}s; {k} clusters "
+        f"(sizes {np.bincount(est.labels_).tolist()}){ari}"
+    )
+    print("wrote " + ", ".join(map(str, [out / "labels.csv", *figures])))
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .benchmark import format_table, run_bench
 
@@ -583,6 +655,7 @@ def cmd_bench(args) -> int:
 
 COMMANDS = {
     "bench": cmd_bench,
+    "cluster": cmd_cluster,
     "run": cmd_run,
     "status": cmd_status,
     "results": cmd_results,

@@ -7,7 +7,10 @@
 
 Modules: :mod:`.data` (checks, centering, CSV), :mod:`.weights` (Gaussian k-NN weights and
 D), :mod:`.admm` (the splitting, prox steps, exact solve), :mod:`.path` (CARP, CARP-VIZ,
-exact path), :mod:`.tree` (merges, linkage, cuts), :mod:`.estimator` (scikit-learn style).
+exact path), :mod:`.tree` (merges, linkage, cuts), :mod:`.estimator` (scikit-learn style),
+:mod:`.compare` (distance to the exact solutions), :mod:`.datasets` and :mod:`.study` (the
+study trial kind ``convex_clustering``), :mod:`.figures` (dendrogram, path on the principal
+components; ``algoreg cluster``).
 Names load on first use: ``ConvexClustering`` needs scikit-learn (``algoreg[sklearn]``).
 """
 

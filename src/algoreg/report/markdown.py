@@ -68,6 +68,8 @@ PAGE_ORDER = (
     "deephoyer-digits",
     "lowrank-digits",
     "linear-endtoend",
+    "weylandt2020",
+    "weylandt2020-cuts",
 )
 
 

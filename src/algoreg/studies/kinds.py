@@ -2,7 +2,7 @@
 
 A study's ``[model] kind`` is either a model of :data:`algoreg.models.MODELS` (trained by the
 engine, batched) or a :class:`TrialKind` of :data:`KINDS`: a convex baseline, a network
-protocol (train → regularize → prune → fine-tune), later a clustering path. A kind is
+protocol (train → regularize → prune → fine-tune), a convex clustering path. A kind is
 
 - ``run(config) -> {"metrics": {...}, "history": {...}, "status": ..., "steps": ...}``: the
   whole trial from its canonical config (``model`` with ``kind``, the ``sections`` it reads,
@@ -13,7 +13,11 @@ protocol (train → regularize → prune → fine-tune), later a clustering path
   key) and fills every default, so a trial's identity does not depend on what was written out;
 - ``sections``: the other config sections it reads (a baseline reads ``problem``); the rest
   of a study file (``penalty``, ``optimizer``, ``train``, …) does not enter its trials;
-- ``label(settings, with_lam)``: its method name in tables (default: the kind's name).
+- ``label(settings, with_lam)``: its method name in tables (default: the kind's name);
+- ``problem(params) -> params``: for a kind that reads data of its own rather than a problem
+  of :data:`algoreg.problems.PROBLEMS`, the check that validates and fills its ``[problem]``
+  (as ``check`` does ``[model]``; no ``kind`` key);
+- ``timings``: the metrics that are measured times (not a pure function of the config).
 
 Adding a kind is one :func:`register` call (the built-in ones are the lines at the end).
 """
@@ -39,6 +43,8 @@ class TrialKind:
     check: Callable[[dict[str, Any]], dict[str, Any]]
     sections: tuple[str, ...] = ()
     label: Callable[[dict[str, Any], bool], str] | None = None
+    problem: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    timings: tuple[str, ...] = ()
 
 
 KINDS: dict[str, TrialKind] = {}
@@ -91,6 +97,8 @@ def label(config: Config, with_lam: bool = True) -> str:
 
 def _builtin() -> None:
     from ..baselines import BASELINES
+    from ..clustering import datasets
+    from ..clustering import study as clustering
     from ..networks import endtoend, lowrank, sparsity
     from .baseline_kind import check_baseline, run_baseline, settings_of
 
@@ -107,6 +115,18 @@ def _builtin() -> None:
     register("mlp_prune", from_dataclass(sparsity.PruneSettings, sparsity.run, sparsity.label))
     register("mlp_lowrank", from_dataclass(lowrank.LowRankSettings, lowrank.run, lowrank.label))
     register("deep_linear", from_dataclass(endtoend.LinearSettings, endtoend.run, endtoend.label))
+    clustering_kind = from_dataclass(
+        clustering.ClusteringSettings, clustering.run, clustering.label
+    )
+    register(
+        "convex_clustering",
+        dataclasses.replace(
+            clustering_kind,
+            sections=("problem",),
+            problem=datasets.check_dataset,
+            timings=clustering.TIMINGS,
+        ),
+    )
 
 
 _builtin()

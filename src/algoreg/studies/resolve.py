@@ -173,15 +173,29 @@ def _sections(kind: str) -> tuple[str, ...]:
     return tuple(s for s in SECTIONS if s in read)
 
 
+def _own_problem(kind: str):
+    """The ``[problem]`` check of a trial kind that reads its own data, else None."""
+    if _trained(kind):
+        return None
+    from .kinds import KINDS
+
+    return KINDS[kind].problem if kind in KINDS else None
+
+
 def resolve_config(point: dict[str, Any], *, source: str = "<dict>", text: str = "") -> dict:
     """Canonical config of one grid point ``{section: {...}, ..., "seed": s}``."""
     out: dict[str, Any] = {}
-    for section in _sections(point.get("model", {}).get("kind", DEFAULT_KINDS["model"])):
+    kind = point.get("model", {}).get("kind", DEFAULT_KINDS["model"])
+    own = _own_problem(kind)
+    for section in _sections(kind):
         params = dict(point.get(section, {}))
-        if section in DEFAULT_KINDS:
+        resolver = RESOLVERS[section]
+        if section == "problem" and own is not None:
+            resolver = own  # a kind that reads data of its own: no problem kind
+        elif section in DEFAULT_KINDS:
             params.setdefault("kind", DEFAULT_KINDS[section])
         try:
-            out[section] = RESOLVERS[section](params)
+            out[section] = resolver(params)
         except _Keyed as exc:
             raise _error(source, text, f"{section}.{exc.key}", str(exc)) from None
         except ConfigError as exc:

@@ -1,0 +1,122 @@
+"""Figures of a clustering path (needs the ``plot`` extra): the dendrogram of its linkage, and
+the path itself on the first two principal components of the data.
+
+The path view projects every kept iterate U(γ) on the principal axes of X (the centered data's
+two leading right singular vectors): each observation's trajectory starts at its data point
+(γ = 0, a dot) and ends where it has fused with the others; rows that share a cluster of the
+cut are drawn in one colour, and their trajectories join where they fuse (a cross marks the
+iterate where the cut's clusters first exist).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .path import ClusterPath
+
+MAX_LEAF_LABELS = 60  # more leaves than this are drawn without names
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def dendrogram_figure(
+    path: ClusterPath,
+    out: str | Path,
+    *,
+    n_clusters: int | None = None,
+    names: Sequence[str] | None = None,
+    title: str = "",
+) -> Path:
+    """SciPy's dendrogram of ``path.linkage`` (heights: γ on a log scale over at most four
+    decades below the last merge), coloured by the cut at ``n_clusters``; leaf names when
+    there are at most :data:`MAX_LEAF_LABELS`."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    plt = _pyplot()
+    Z = path.linkage.copy()
+    positive = Z[:, 2][Z[:, 2] > 0]
+    floor = max(positive.min() / 2, positive.max() * 1e-4) if positive.size else 1.0
+    log_floor = float(np.log10(floor))  # merges below (duplicate rows) are drawn at it
+    Z[:, 2] = np.log10(np.maximum(Z[:, 2], floor)) - log_floor  # γ spans decades
+    n = len(Z) + 1
+    threshold = None
+    if n_clusters is not None and 1 < n_clusters <= n:
+        h = np.sort(Z[:, 2])
+        threshold = (h[n - n_clusters - 1] + h[n - n_clusters]) / 2
+    show_names = names is not None and n <= MAX_LEAF_LABELS
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.18 * n if show_names else 8.0), 4.5))
+    dendrogram(
+        Z,
+        ax=ax,
+        color_threshold=threshold,
+        labels=list(names) if show_names else None,
+        no_labels=not show_names,
+        above_threshold_color="0.55",
+        leaf_font_size=7,
+    )
+    decades = np.arange(np.ceil(log_floor), np.ceil(log_floor + Z[:, 2].max()) + 1)
+    ax.set_yticks(decades - log_floor, [f"$10^{{{int(d)}}}$" for d in decades])
+    ax.set_ylabel("γ at the merge")
+    ax.set_xlabel(f"{n} observations" + ("" if show_names else " (leaves)"))
+    if threshold is not None:
+        ax.axhline(threshold, color="k", lw=0.8, ls="--")
+    ax.set_title(title or f"{path.method} dendrogram (t = {path.t:g})")
+    fig.tight_layout()
+    out = Path(out)
+    fig.savefig(out, dpi=150)
+    plt.close(fig)
+    return out
+
+
+def path_figure(
+    path: ClusterPath,
+    out: str | Path,
+    *,
+    labels: np.ndarray | None = None,
+    title: str = "",
+) -> Path:
+    """The path on the first two principal components (see the module); ``labels`` colour
+    the rows (default: the hierarchy's 2-cluster cut)."""
+    plt = _pyplot()
+    X = path.U[0]
+    mean = X.mean(axis=0)
+    _, s, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    axes = Vt[:2].T if Vt.shape[0] >= 2 else np.column_stack([Vt[0], np.zeros_like(Vt[0])])
+    P = (path.U - mean) @ axes  # kept iterates × n × 2
+    colours = labels if labels is not None else path.cut(min(2, path.graph.n))
+    _, colours = np.unique(colours, return_inverse=True)
+    cmap = plt.get_cmap("tab10" if colours.max() < 10 else "tab20")
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    for i in range(P.shape[1]):
+        ax.plot(P[:, i, 0], P[:, i, 1], color=cmap(colours[i] % cmap.N), lw=0.8, alpha=0.6)
+    ax.scatter(P[0, :, 0], P[0, :, 1], c=[cmap(c % cmap.N) for c in colours], s=14, zorder=3)
+    k = int(colours.max()) + 1
+    at = _first_with(path, k)
+    ax.scatter(P[at, :, 0], P[at, :, 1], marker="x", c="k", s=22, lw=0.8, zorder=4)
+    share = s[:2] ** 2 / max(float(np.sum(s**2)), 1e-300)
+    ax.set_xlabel(f"PC1 ({100 * share[0]:.0f}% of the variance)")
+    if len(share) > 1:
+        ax.set_ylabel(f"PC2 ({100 * share[1]:.0f}% of the variance)")
+    head = title or f"{path.method} path (t = {path.t:g})"
+    ax.set_title(f"{head}\ndots: the data (γ = 0); ×: the first level with {k} clusters")
+    fig.tight_layout()
+    out = Path(out)
+    fig.savefig(out, dpi=150)
+    plt.close(fig)
+    return out
+
+
+def _first_with(path: ClusterPath, k: int) -> int:
+    """The first kept iterate at which the hierarchy has at most ``k`` clusters."""
+    left = path.graph.n - np.cumsum(path.merges)
+    return int(np.argmax(left <= k)) if (left <= k).any() else len(left) - 1

@@ -1,0 +1,142 @@
+"""Convex clustering as a study: the trial kind ``convex_clustering`` (presets
+``weylandt2020`` and ``weylandt2020-cuts``).
+
+A trial reads its data set from ``[problem]`` (:mod:`.datasets`), preprocesses it, builds
+the Gaussian k-NN weights and computes the path by ``method`` (:mod:`.path`); its metrics:
+
+- ``fit_s`` (solver seconds), ``weights_s``, ``iterations`` (ADMM steps), ``kept`` (kept
+  iterates), ``phi``, ``k_nn``, ``n_edges``, ``monotone`` (1 when the linkage has n − 1
+  merges at non-decreasing heights);
+- with labels: ``ari``, the adjusted Rand index of the ``n_clusters`` cut (default: as many
+  clusters as label classes) against them;
+- with ``vs_exact``: the exact path on the same γ grid (``exact_s``, ``exact_iterations``,
+  ``speedup`` = exact_s / fit_s) and ``path_error`` / ``mean_path_error``, the largest and
+  mean relative distance of the path's iterates to the exact solutions (:mod:`.compare`).
+
+The ``*_s`` metrics and ``speedup`` are measured times (:data:`TIMINGS`); every other metric
+is a pure function of the config.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, check_bool, check_choice, check_int, check_real
+from .compare import path_errors
+from .data import check_data, preprocess
+from .datasets import adjusted_rand_index, load_dataset
+from .path import METHODS, ClusterPath, carp, check_path_params, exact_path
+from .weights import gaussian_knn_weights
+
+TIMINGS = ("fit_s", "weights_s", "exact_s", "speedup")
+
+
+@dataclass(frozen=True)
+class ClusteringSettings:
+    """The ``[model]`` settings of a ``convex_clustering`` trial (see
+    :class:`~algoreg.clustering.ConvexClustering` for their meaning)."""
+
+    method: str = "carp"
+    t: float = 1.05
+    q: int = 2
+    phi: float | str = "auto"
+    k: int | str | None = "auto"
+    center: bool = True
+    scale: bool = False
+    rho: float = 1.0
+    epsilon: float = 1e-6
+    burn_in: int = 50
+    tol: float = 1e-7
+    n_clusters: int | None = None
+    vs_exact: bool = False
+
+    def __post_init__(self) -> None:
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        put("method", check_choice("method", self.method, METHODS))
+        t, epsilon, _ = check_path_params(self.t, self.epsilon, 1)
+        put("t", t)
+        put("epsilon", epsilon)
+        put("q", check_choice("q", self.q, [1, 2]))
+        if self.phi != "auto":
+            put("phi", check_real("phi", self.phi, low=0.0, low_open=True))
+        if self.k not in ("auto", None):
+            put("k", check_int("k", self.k, low=1))
+        put("center", check_bool("center", self.center))
+        put("scale", check_bool("scale", self.scale))
+        put("rho", check_real("rho", self.rho, low=0.0, low_open=True))
+        put("burn_in", check_int("burn_in", self.burn_in, low=0))
+        put("tol", check_real("tol", self.tol, low=0.0, low_open=True))
+        if self.n_clusters is not None:
+            put("n_clusters", check_int("n_clusters", self.n_clusters, low=1))
+        put("vs_exact", check_bool("vs_exact", self.vs_exact))
+        if self.vs_exact and self.method == "exact":
+            raise ConfigError("vs_exact compares a CARP path with the exact one; method is exact")
+
+
+def fit_path(X: np.ndarray, s: ClusteringSettings, graph: Any) -> ClusterPath:
+    """The path of ``method`` on preprocessed ``X`` with fusion ``graph``."""
+    common = {"t": s.t, "q": s.q, "rho": s.rho, "epsilon": s.epsilon}
+    if s.method == "exact":
+        return exact_path(X, graph, tol=s.tol, **common)
+    return carp(X, graph, burn_in=s.burn_in, back_track=s.method == "carp-viz", **common)
+
+
+def monotone(linkage: np.ndarray, n: int) -> bool:
+    """Whether ``linkage`` has n − 1 merges at non-decreasing heights."""
+    return len(linkage) == n - 1 and bool(np.all(np.diff(linkage[:, 2]) >= 0))
+
+
+def run(config: dict[str, Any]) -> dict[str, Any]:
+    """One clustering trial (see the module)."""
+    s = ClusteringSettings(**{k: v for k, v in config["model"].items() if k != "kind"})
+    X, labels = load_dataset(config["problem"])
+    X = preprocess(check_data(X, config["problem"]["data"]), center=s.center, scale=s.scale)
+    start = time.perf_counter()
+    graph = gaussian_knn_weights(X, phi=s.phi, k=s.k)
+    weights_s = time.perf_counter() - start
+    path = fit_path(X, s, graph)
+    metrics = {
+        "fit_s": path.seconds,
+        "weights_s": weights_s,
+        "iterations": float(path.n_iter),
+        "kept": float(len(path.gammas)),
+        "phi": float(graph.phi),
+        "k_nn": float(graph.k if graph.k is not None else len(X) - 1),
+        "n_edges": float(graph.n_edges),
+        "monotone": float(monotone(path.linkage, len(X))),
+    }
+    n_clusters = s.n_clusters or (len(np.unique(labels)) if labels is not None else None)
+    if n_clusters is not None:
+        if n_clusters > len(X):
+            raise ConfigError(f"n_clusters={n_clusters} exceeds the {len(X)} observations")
+        cut = path.cut(n_clusters)
+        metrics["n_clusters"] = float(n_clusters)
+        if labels is not None:
+            metrics["ari"] = adjusted_rand_index(cut, labels)
+    if s.vs_exact:
+        exact = exact_path(X, graph, t=s.t, q=s.q, rho=s.rho, epsilon=s.epsilon, tol=s.tol)
+        _, errors = path_errors(path, X, rho=s.rho)
+        metrics.update(
+            exact_s=exact.seconds,
+            exact_iterations=float(exact.n_iter),
+            speedup=exact.seconds / path.seconds,
+            path_error=float(errors.max()),
+            mean_path_error=float(errors.mean()),
+        )
+    done = bool(path.fused[-1].all())
+    return {
+        "metrics": metrics,
+        "status": "converged" if done else "max_steps",
+        "steps": path.n_iter,
+    }
+
+
+def label(settings: dict[str, Any], with_lam: bool = True) -> str:
+    """The method name in tables: ``carp``, ``carp-viz`` or ``exact`` (``q=1`` added)."""
+    return settings["method"] + (" q=1" if settings["q"] == 1 else "")
