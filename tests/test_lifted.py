@@ -200,3 +200,23 @@ def test_escapes_are_tried_and_counted_during_training():
                    tol=1e-7)  # fmt: skip
     assert "escapes_tried" not in plain.metrics
     np.testing.assert_array_equal(plain.matrix, r.matrix)  # nothing accepted: the same run
+
+
+def test_the_lifted_model_refuses_a_problem_it_cannot_read():
+    problem = ar.problems.completion(shape=(6, 5), rank=1, n_obs=20)
+    with pytest.raises(ConfigError, match="model 'lifted' reads a psd_sensing problem"):
+        ar.fit(problem, ar.models.get("lifted"), max_steps=1)
+
+
+def test_psd_sensing_trials_with_different_m_do_not_share_a_batch():
+    from algoreg.studies.grid import batch_key
+
+    def config(m):
+        return {"problem": {"kind": "psd_sensing", "shape": [8, 1], "n": 8, "m": m},
+                "model": {"kind": "lifted"}, "penalty": {"kind": "none"},
+                "optimizer": {"kind": "gd", "learning_rate": 0.02},
+                "train": {"log_every": 10, "dtype": "float64", "diverge_above": 1e10,
+                          "log_flow": False}, "seed": 0}  # fmt: skip
+
+    assert batch_key(config(10)) != batch_key(config(20))
+    assert batch_key(config(10)) == batch_key({**config(10), "seed": 1})

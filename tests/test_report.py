@@ -252,3 +252,13 @@ def test_a_users_by_is_kept_when_lambda_is_chosen_on_validation():
     report = build_report("s", meta, rows, history=lambda _: {})
     chosen = {r["problem.kind"]: r["optimizer.learning_rate"] for r in report.table}
     assert chosen == {"matrix": 0.2, "completion": 0.1}  # the lower validation error in each
+
+
+def test_a_check_naming_a_column_the_table_lacks_says_so():
+    table = _check_table()
+    typo = {"says": "s", "rows": ["deep"], "where": {"lr": 0.2}, "at_most": 1.0}
+    result = evaluate(typo, table, "method", SPEC)
+    assert result.verdict == "not measured"
+    assert result.comparisons[0].startswith("no column 'lr' in the table")
+    wrong_x = {"says": "s", "rows": ["deep"], "x": "learning_rate", "at_most": 1.0}
+    assert "no column 'learning_rate'" in evaluate(wrong_x, table, "method", SPEC).comparisons[0]

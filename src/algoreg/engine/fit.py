@@ -300,11 +300,13 @@ def _run(
 
 
 def _escape(model, state, const, logs, running, escapes):
-    """Between chunks: for each running trial whose ``grad_norm`` stayed below the model's
-    ``escape_tol`` at its last two log points, one ``model.escape_step``; the accepted ones
-    continue from the new point. Counts tries and acceptances in ``escapes``."""
+    """Between chunks: for each trial still running whose ``grad_norm`` stayed below the
+    model's ``escape_tol`` at its last two log points, one ``model.escape_step``; the accepted
+    ones continue from the new point (with the optimizer state they had: a stateful optimizer
+    is not reset). Counts tries and acceptances in ``escapes``."""
     stalled = np.zeros(len(logs), bool)
-    for i in running:
+    status = np.asarray(state.status)
+    for i in running[status[running] == RUNNING]:  # not those that stopped in this chunk
         last = [row.get("grad_norm", np.inf) for row in logs[i][-2:]]
         stalled[i] = len(last) == 2 and max(last) < model.escape_tol
     if not stalled.any():

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 from ..errors import ConfigError, check_bool, check_choice, check_int, check_real
 from ..problems import lifting
+from ..problems.psd_sensing import PsdSensingProblem
 from .base import register
 
 INITS = ("gaussian", "rank1", "spectral")
@@ -92,7 +93,7 @@ class Lifted:
         """``rank1_ratio`` σ₁(unfolding)/‖w‖ (1 exactly for a rank-1 tensor; for X, σ₁/‖X‖_F)
         and ``rank1_gap`` = 1 − rank1_ratio."""
         s = jnp.linalg.svd(params, compute_uv=False)
-        ratio = s[0] / jnp.maximum(jnp.sqrt(jnp.sum(s**2)), 1e-300)
+        ratio = s[0] / jnp.maximum(jnp.sqrt(jnp.sum(s**2)), jnp.finfo(s.dtype).tiny)
         return {"rank1_ratio": ratio, "rank1_gap": 1.0 - ratio}
 
     def gradient_diagnostics(self, params: jax.Array, residual: jax.Array) -> dict:
@@ -133,6 +134,11 @@ class Lifted:
     def check_problem(self, problem: Any) -> None:
         """Refuse up front a lifted size whose intermediates would not fit: the operator needs
         m^j·(nr)^{2(l−j)} floats at mode j (and m^l for the result)."""
+        if not isinstance(problem, PsdSensingProblem):
+            raise ConfigError(
+                f"model 'lifted' reads a psd_sensing problem (symmetric sensing of a PSD "
+                f"matrix), not {type(problem).__name__}"
+            )
         n, r = problem.shape
         m, d, order = problem.n_obs, n * r, self.order
         peak = max(m**j * d ** (2 * (order - j)) for j in range(1, order + 1))

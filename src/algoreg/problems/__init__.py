@@ -18,6 +18,10 @@ from .ratings_study import check_ratings, ratings
 from .sensing import SensingProblem, check_sensing, sensing
 from .truth import low_rank
 
+# problem settings besides kind and shape that decide whether trials share one batch
+# (:meth:`Problem.signature`), for the grid's batching before any data is drawn
+BATCH_FIELDS = {"psd_sensing": ("m",), "matrix": ("rank", "max_rank")}
+
 # kind -> (generator, parameter checker); the checker validates without generating data
 PROBLEMS = {
     "completion": (completion, check_completion),
@@ -29,6 +33,7 @@ PROBLEMS = {
 }
 
 __all__ = [
+    "BATCH_FIELDS",
     "PROBLEMS",
     "BiasModel",
     "CompletionProblem",

@@ -98,7 +98,7 @@ def extract(W: Array, n: int, r: int, sweeps: int = 30) -> Array:
 
     def sweep(u, _):
         v = contract(u)
-        return v / jnp.maximum(jnp.linalg.norm(v), 1e-300), None
+        return v / jnp.maximum(jnp.linalg.norm(v), jnp.finfo(v.dtype).tiny), None
 
     u = jax.lax.scan(sweep, u, None, length=sweeps)[0]
     c = u @ contract(u)

@@ -142,7 +142,7 @@ class MatrixProblem(Problem):
         if self.truth is not None:
             out.update(_noise_stops(steps, history))
         r = self.rank
-        if r < S.shape[1]:
+        if r < S.shape[1] and self.sigma[r] > 0:  # (X of rank r: nothing to stop before)
             below = np.flatnonzero(S[:, r] <= self.stop_threshold * self.sigma[r])
             if below.size:
                 k = int(below[-1])

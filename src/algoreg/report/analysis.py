@@ -134,8 +134,8 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
         table = select_best(rows, by, criterion=criterion, report=shown)
         tuned = [t for t in TUNED if any(t in r for r in rows)]
         cols = [*by, *tuned, f"{criterion}_mean", f"{y}_mean", f"{y}_sd", "n", "left_out"]
-        cols = list(dict.fromkeys(cols))  # y may be the criterion itself
         cols += [f"{m}_mean" for m in shown if m != y]
+        cols = list(dict.fromkeys(cols))  # y, or a shown metric, may be the criterion itself
         note = f"λ and learning rate chosen per row by {criterion} (never the test error)."
         return table, cols, note, "method_family"
     by = spec["by"] or ([hue, x] if spec["plot"] == "summary" else [hue])

@@ -124,6 +124,11 @@ def evaluate(
     xs = (check.get("at") or sorted({r[x] for r in table}, key=sort_key)) if has_x else [None]
 
     only = check.get("where", {})
+    named = [*only, *([check["x"]] if "x" in check else [])]  # columns the check reads
+    absent = [c for c in named if table and c not in table[0]]
+    if absent:
+        text = f"no column {absent[0]!r} in the table (its columns: {', '.join(sorted(table[0]))})"
+        return CheckResult(check["says"], "not measured", (text,))
 
     def mean(label: str, value: Any) -> float:
         for r in table:

@@ -150,11 +150,14 @@ def batch_key(config: dict[str, Any]) -> str:
     """Trials with equal keys can share one batched engine program."""
     if not is_trained(config):
         return canonical_json({"baseline": config["model"]["kind"], "id": trial_id(config)})
+    from ..problems import BATCH_FIELDS
+
     problem = config["problem"]
     penalty = {k: v for k, v in config["penalty"].items() if k != "lam"}
+    fields = [problem.get(k) for k in BATCH_FIELDS.get(problem["kind"], ())]
     return canonical_json(
         {
-            "problem": [problem["kind"], problem["shape"]],
+            "problem": [problem["kind"], problem["shape"], *fields],
             "model": config["model"],
             "penalty": penalty,
             "optimizer": {k: v for k, v in config["optimizer"].items() if not isinstance(v, float)},

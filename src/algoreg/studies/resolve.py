@@ -186,6 +186,8 @@ def resolve_config(point: dict[str, Any], *, source: str = "<dict>", text: str =
     """Canonical config of one grid point ``{section: {...}, ..., "seed": s}``."""
     out: dict[str, Any] = {}
     kind = point.get("model", {}).get("kind", DEFAULT_KINDS["model"])
+    if not isinstance(kind, str):
+        raise _error(source, text, "model.kind", f"must be a name (a string), got {kind!r}")
     own = _own_problem(kind)
     for section in _sections(kind):
         params = dict(point.get(section, {}))
