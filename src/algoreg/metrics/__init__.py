@@ -1,6 +1,6 @@
 """Metrics: spectra, effective and numerical rank, balancedness (errors live on problems)."""
 
-from .dynamics import flow_agreement
+from .dynamics import early_stopping_metrics, flow_agreement
 from .spectrum import (
     balancedness,
     effective_rank,
@@ -11,6 +11,7 @@ from .spectrum import (
 
 __all__ = [
     "balancedness",
+    "early_stopping_metrics",
     "effective_rank",
     "effective_rank_of",
     "flow_agreement",

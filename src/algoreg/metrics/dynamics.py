@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -30,3 +32,25 @@ def flow_agreement(
     if err.size == 0:
         return {"flow_err_median": float("nan"), "flow_err_max": float("nan")}
     return {"flow_err_median": float(np.median(err)), "flow_err_max": float(err.max())}
+
+
+def early_stopping_metrics(
+    history: dict[str, Any], final: dict[str, float], steps: int
+) -> dict[str, float]:
+    """Validation-based early stopping read off the logged history: at the log point with the
+    lowest ``val_error``, ``es_step`` and ``es_<metric>`` for each logged metric (e.g.
+    ``es_val_error``, ``es_rmse``, ``es_test_error``). A run without a validation history but
+    with a final ``val_error`` (a convex baseline) stops at its end: ``es_*`` = the ``final``
+    metrics. Empty without any finite validation error."""
+    val = np.asarray(history.get("val_error", []), dtype=float)
+    if val.ndim != 1 or not np.isfinite(val).any():
+        if not np.isfinite(final.get("val_error", np.nan)):
+            return {}
+        return {"es_step": float(steps), **{f"es_{k}": v for k, v in final.items()}}
+    k = int(np.nanargmin(np.where(np.isfinite(val), val, np.nan)))
+    out = {"es_step": float(history["step"][k])}
+    for name, values in history.items():
+        values = np.asarray(values)
+        if name != "step" and values.ndim == 1 and values.shape == val.shape:
+            out[f"es_{name}"] = float(values[k])
+    return out

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ConfigError, check_choice, check_int, check_real, check_shape
+from ..metrics.dynamics import early_stopping_metrics
 from .base import Array, Problem, relative_error
 
 SPECTRA = ("gapped", "power_law")
@@ -40,8 +41,8 @@ class MatrixProblem(Problem):
     predicted) and ``switch_scaled_i`` = ησ_i·switch_i (in units of ln(1/α)); ``switch_ordered``
     1 when σ_1 … σ_r switched on in order, else 0; the oracle
     ``min_dist_r`` = min_t dist_r(t), its step, and ``min_dist_rel_r`` = min_dist_r/‖X − X_r‖_F;
-    with a noise-free truth, the oracle ``min_truth_error`` and the validation copy's stop
-    (``vs_step``, ``vs_truth_error``, ``vs_excess`` over the oracle, ``overfit`` = final over
+    with a noise-free truth, the oracle ``min_truth_error`` and, for the validation copy's
+    early stop, ``vs_excess`` (its truth error over the oracle) and ``overfit`` (final over
     stopped truth error); and a practical stop that needs no oracle: the last log point with
     σ_{r+1}(W) ≤ ``stop_threshold``·σ_{r+1}(X) (before the next component switches on),
     ``ps_step``, ``ps_dist`` and ``ps_test_error`` there.
@@ -157,19 +158,14 @@ class MatrixProblem(Problem):
 
 def _noise_stops(steps: np.ndarray, history: dict[str, Any]) -> dict[str, float]:
     """With a noise-free truth: the oracle ``min_truth_error``; with a validation copy, the
-    stop at the lowest ``val_error`` (``vs_step``, ``vs_truth_error``), its ``vs_excess`` over
-    the oracle and ``overfit``, the final truth error over the stopped one."""
+    early stop at the lowest ``val_error`` (:func:`~algoreg.metrics.early_stopping_metrics`,
+    whose ``es_*`` a study records too): ``vs_excess``, its truth error over the oracle, and
+    ``overfit``, the final truth error over the stopped one."""
     truth = np.asarray(history["truth_error"], dtype=float)
     out = {"min_truth_error": float(np.nanmin(truth))}
-    val = np.asarray(history["val_error"], dtype=float)
-    if np.isfinite(val).any():
-        k = int(np.nanargmin(val))
-        out |= {
-            "vs_step": float(steps[k]),
-            "vs_truth_error": float(truth[k]),
-            "vs_excess": float(truth[k] / out["min_truth_error"]),
-            "overfit": float(truth[-1] / truth[k]),
-        }
+    stop = early_stopping_metrics(history, {}, int(steps[-1])).get("es_truth_error")
+    if stop is not None:
+        out |= {"vs_excess": stop / out["min_truth_error"], "overfit": float(truth[-1]) / stop}
     return out
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from .trial_problem import build_problem, early_stopping_metrics
+from ..metrics.dynamics import early_stopping_metrics
+from .trial_problem import build_problem
 
 INTERNAL = ("seed", "blas_threads")  # not settings of a study file
 

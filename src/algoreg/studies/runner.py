@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..metrics.dynamics import early_stopping_metrics
 from .grid import init_seed
-from .trial_problem import build_problem, early_stopping_metrics
+from .trial_problem import build_problem
 
 
 def build_training(config: dict[str, Any]) -> dict[str, Any]:
