@@ -53,3 +53,20 @@ def test_the_lock_pins_every_declared_dependency_within_its_range():
             assert req.specifier.contains(version, prereleases=True), (
                 f"requirements/test.txt pins {req.name}=={version}, outside {req}: .ci/matrix lock"
             )
+
+
+def test_the_version_is_written_in_one_place():
+    """pyproject.toml reads the version from algoreg.__version__, and CITATION.cff states it."""
+    import yaml
+
+    import algoreg
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in project["project"]
+    assert "version" in project["project"]["dynamic"]
+    attr = project["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    assert attr == "algoreg.__version__"
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["version"] == algoreg.__version__
+    assert citation["license"] == project["project"]["license"]["text"]
+    assert (ROOT / "LICENSE").read_text().startswith(f"{citation['license']} License")

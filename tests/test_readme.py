@@ -23,6 +23,8 @@ def test_ci_runs_the_readme_test_command_on_the_lock_after_the_linters():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert install in ci and ci[-1] == test
     assert ci.index(install) < ci.index("ruff check .") < ci.index("ruff format --check .")
+    wheel = [i for i, line in enumerate(ci) if line.startswith("bash .ci/wheel")]
+    assert wheel and wheel[0] < len(ci) - 1, "CI builds and installs the wheel before the tests"
 
 
 def test_results_page_is_what_report_writes_from_the_archives(tmp_path):
