@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import FitResult
-from ..errors import ConfigError, ConvergenceWarning, check_int, check_real
+from ..errors import ConfigError, ConvergenceWarning, check_bool, check_int, check_real
 from ..problems import Problem
 from .base import LinearData, SolverError, blas_limit, linear_data, make_result
 
@@ -56,10 +56,21 @@ def _forward(cp, X, data: LinearData):
 
 
 def check_nuclear_norm(
-    *, lam: Any, delta: Any, eps_abs: Any, eps_rel: Any, max_iters: Any, seed: Any, **_: Any
+    *,
+    lam: Any,
+    delta: Any,
+    eps_abs: Any,
+    eps_rel: Any,
+    max_iters: Any,
+    seed: Any,
+    accept_inaccurate: Any = False,
+    verbose: Any = False,
+    **_: Any,
 ) -> dict:
-    """:func:`nuclear_norm`'s numeric settings, checked without a problem (a study checks
-    them at load); its flags (``accept_inaccurate``, ``verbose``) pass through."""
+    """:func:`nuclear_norm`'s settings, checked without a problem (a study checks them at
+    load)."""
+    check_bool("accept_inaccurate", accept_inaccurate)
+    check_bool("verbose", verbose)
     lam = None if lam is None else check_real("lam", lam, low=0.0, low_open=True)
     delta = check_real("delta", delta, low=0.0)
     if lam is not None and delta > 0:
@@ -98,7 +109,14 @@ def nuclear_norm(
     solve (None: no cap).
     """
     lam, delta, eps_abs, eps_rel, max_iters, seed = check_nuclear_norm(
-        lam=lam, delta=delta, eps_abs=eps_abs, eps_rel=eps_rel, max_iters=max_iters, seed=seed
+        lam=lam,
+        delta=delta,
+        eps_abs=eps_abs,
+        eps_rel=eps_rel,
+        max_iters=max_iters,
+        seed=seed,
+        accept_inaccurate=accept_inaccurate,
+        verbose=verbose,
     ).values()
     data = linear_data(problem, "nuclear_norm", sensing=True)
     cp = _import_cvxpy()

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ..errors import ConfigError, check_real, unknown_name
+from ..errors import ConfigError, check_bool, check_real, unknown_name
 
 
 class GroupRMSState(NamedTuple):
@@ -54,34 +54,42 @@ def scale_by_group_rms(decay: float = 0.99, eps: float = 1e-4) -> optax.Gradient
 
 
 def _gd(learning_rate):
+    """Gradient descent: w ← w − η g."""
     return optax.sgd(learning_rate)
 
 
 def _gd_decay(learning_rate, power):
+    """Gradient descent with a decaying step η_t = η₀/(t + 1)^p, p ∈ (½, 1] (Du, Hu, Lee 2018)."""
     return optax.sgd(lambda t: learning_rate / (t + 1.0) ** power)
 
 
 def _momentum(learning_rate, momentum, *, nesterov=False):
+    """Heavy-ball (or Nesterov) momentum: v ← μ v + g, w ← w − η v."""
     return optax.sgd(learning_rate, momentum=momentum, nesterov=nesterov)
 
 
 def _adam(learning_rate, b1, b2, eps):
+    """Adam: w ← w − η m̂/(√v̂ + ε), m, v bias-corrected EMAs of g and g²."""
     return optax.adam(learning_rate, b1=b1, b2=b2, eps=eps)
 
 
 def _rmsprop(learning_rate, decay, eps):
+    """RMSprop: w ← w − η g/(√v + ε), v an EMA of g² (per coordinate)."""
     return optax.rmsprop(learning_rate, decay=decay, eps=eps)
 
 
 def _group_rmsprop(learning_rate, decay, eps):
+    """Arora et al.'s GroupRMSprop: one scalar v, the EMA of Σ‖g‖² over all factors."""
     return optax.chain(scale_by_group_rms(decay, eps), optax.scale_by_learning_rate(learning_rate))
 
 
 def _adam_numerator(learning_rate, b1):
+    """Adam's numerator alone: w ← w − η m̂ (bias-corrected momentum, no normalization)."""
     return optax.chain(optax.ema(b1, debias=True), optax.scale_by_learning_rate(learning_rate))
 
 
 def _adam_denominator(learning_rate, b2, eps):
+    """Adam's denominator alone: w ← w − η g/(√v̂ + ε) (per-coordinate scaling, no momentum)."""
     return optax.chain(
         optax.scale_by_adam(b1=0.0, b2=b2, eps=eps), optax.scale_by_learning_rate(learning_rate)
     )
@@ -156,7 +164,13 @@ def get(kind: str, **params: Any) -> Optimizer:
             check_real(where, value, low=0.0, high=1.0, high_open=True)
         else:
             check_real(where, value, low=0.0)
-    static = tuple(sorted((k, bool(v)) for k, v in params.items() if k in static_names))
+    static = tuple(
+        sorted(
+            (k, check_bool(f"optimizer {kind!r}: {k}", v))
+            for k, v in params.items()
+            if k in static_names
+        )
+    )
     return Optimizer(kind, tuple(hyper.items()), static)
 
 

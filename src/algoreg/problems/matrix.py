@@ -202,6 +202,14 @@ def _crossing(steps: np.ndarray, values: np.ndarray, level: float) -> float:
     return float(steps[k - 1] + frac * (steps[k] - steps[k - 1]))
 
 
+def _reals(name: str, value: Any) -> np.ndarray:
+    """``value`` as a float array; a named error for text or nested lists."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a list of numbers, got {value!r}") from None
+
+
 def make_spectrum(
     size: int,
     kind: str = "gapped",
@@ -221,8 +229,8 @@ def make_spectrum(
             raise ConfigError("spectrum 'power_law' takes exponent, not values or tail")
         p = check_real("exponent", exponent, low=0.0, low_open=True)
         return np.arange(1, size + 1, dtype=float) ** -p
-    lead = np.asarray(DEFAULT_VALUES if values is None else values, dtype=float)
-    lo_hi = np.asarray(DEFAULT_TAIL if tail is None else tail, dtype=float)
+    lead = _reals("values", DEFAULT_VALUES if values is None else values)
+    lo_hi = _reals("tail", DEFAULT_TAIL if tail is None else tail)
     if lead.ndim != 1 or not 1 <= lead.size <= size:
         raise ConfigError(f"values must list 1 to {size} singular values, got {values!r}")
     if lo_hi.shape != (2,):

@@ -25,6 +25,7 @@ Adding a kind is one :func:`register` call (the built-in ones are the lines at t
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -45,6 +46,7 @@ class TrialKind:
     label: Callable[[dict[str, Any], bool], str] | None = None
     problem: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     timings: tuple[str, ...] = ()
+    doc: str = ""  # what it does, for the study-file reference
 
 
 KINDS: dict[str, TrialKind] = {}
@@ -83,7 +85,8 @@ def from_dataclass(
         return {k: list(v) if isinstance(v, tuple) else v for k, v in filled.items()}
 
     fields = tuple(f.name for f in dataclasses.fields(cls))
-    return TrialKind(run=run, settings=fields, check=check, label=label)
+    doc = inspect.getdoc(cls) or ""
+    return TrialKind(run=run, settings=fields, check=check, label=label, doc=doc)
 
 
 def label(config: Config, with_lam: bool = True) -> str:
@@ -110,6 +113,7 @@ def _builtin() -> None:
                 settings=settings_of(name),
                 check=partial(check_baseline, name),
                 sections=("problem",),
+                doc=inspect.getdoc(BASELINES[name]) or "",
             ),
         )
     register("mlp_prune", from_dataclass(sparsity.PruneSettings, sparsity.run, sparsity.label))
