@@ -187,7 +187,7 @@ def run_bench(
     single-thread rate at the size's larger dimension, the better of a measurement before and
     one after the size's rows) and ``of_floor``.
     """
-    sizes = [tuple(s) for s in (sizes or ([SMALL] if quick else [SMALL, LARGE]))]
+    sizes = [(int(s[0]), int(s[1])) for s in (sizes or ([SMALL] if quick else [SMALL, LARGE]))]
     depths = list(depths or ((1, 3) if quick else (1, 2, 3, 4)))
     optimizers = list(optimizers or (("adam",) if quick else ("gd", "adam")))
     penalties = list(penalties or ("none", "svd", "subspace"))

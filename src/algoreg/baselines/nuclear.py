@@ -208,7 +208,7 @@ def _truth_gap(problem: Problem, data: LinearData, norm: float) -> dict[str, flo
     if truth is None:
         return {}
     residual = np.linalg.norm(data.forward(truth) - data.b)
-    if residual > 1e-9 * max(np.linalg.norm(data.b), 1e-300):
+    if residual > 1e-9 * max(float(np.linalg.norm(data.b)), 1e-300):
         return {}
     ref = float(np.linalg.svd(truth, compute_uv=False).sum())
     return {"nuclear_gap": (norm - ref) / ref} if ref > 0 else {}

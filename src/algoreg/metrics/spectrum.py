@@ -28,10 +28,9 @@ def effective_rank(W: jax.Array) -> jax.Array:
 def numerical_rank(W: jax.Array, rtol: float | None = None) -> jax.Array:
     """Number of σ_i > rtol·σ_1 (default rtol = max(m, n)·machine epsilon, as NumPy)."""
     W = jnp.asarray(W)
-    if rtol is None:
-        rtol = max(W.shape[-2:]) * jnp.finfo(W.dtype).eps
+    tol = max(W.shape[-2:]) * float(jnp.finfo(W.dtype).eps) if rtol is None else rtol
     s = singular_values(W)
-    return jnp.sum(s > rtol * s[..., :1], -1)
+    return jnp.sum(s > tol * s[..., :1], -1)
 
 
 def balancedness(factors: Sequence[jax.Array]) -> jax.Array:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import check_choice
-from ..regularizers import EndToEnd
+from ..regularizers import EndToEnd, Regularizer
 from ..regularizers import get as regularizer
 from .models import apply_linear, init_linear
 from .report import matrix_stats
@@ -81,7 +81,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     seed = config["seed"]
     Wstar, (xt, yt), (xv, yv), (xs, ys) = data(s, seed)
     if s.penalty == "none":
-        reg = None
+        reg: Regularizer | None = None
     elif s.on == "product":
         reg = EndToEnd(lam=s.lam, kind=s.penalty)
     else:

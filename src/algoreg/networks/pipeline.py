@@ -44,7 +44,7 @@ def sparsify(
     """
     out: dict[str, Any] = {}
     x, y = data.x_train, data.y_train
-    kw = {"optimizer": optimizer, "batch_size": batch_size}
+    kw: dict[str, Any] = {"optimizer": optimizer, "batch_size": batch_size}
     if dense_epochs:
         params, _ = train(apply, params, x, y, lr=lr, epochs=dense_epochs, seed=seed, **kw)
         out["dense_val_acc"] = accuracy(apply, params, data.x_val, data.y_val)

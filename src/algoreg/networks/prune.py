@@ -37,7 +37,7 @@ def prune(
     for leaf, f in zip(flat, flags, strict=True):
         if f:
             w = jnp.asarray(leaf)
-            tau = sensitivity * jnp.std(w) if sensitivity is not None else threshold
+            tau = sensitivity * jnp.std(w) if sensitivity is not None else float(threshold or 0)
             masks.append((jnp.abs(w) > tau).astype(w.dtype))
         else:
             masks.append(jnp.ones_like(leaf))

@@ -27,7 +27,9 @@ from ..errors import ConfigError, check_bool, check_real, unknown_name
 
 
 class GroupRMSState(NamedTuple):
-    count: jax.Array
+    """Steps taken (``steps``, not ``count``, which would shadow tuple.count) and v."""
+
+    steps: jax.Array
     v: jax.Array
 
 
@@ -46,7 +48,7 @@ def scale_by_group_rms(decay: float = 0.99, eps: float = 1e-4) -> optax.Gradient
         del params
         sq = sum(jnp.sum(g**2) for g in jax.tree.leaves(updates))
         v = decay * state.v + (1 - decay) * sq
-        count = state.count + 1
+        count = state.steps + 1
         denom = jnp.sqrt(v / (1 - decay**count)) + eps
         return jax.tree.map(lambda g: g / denom, updates), GroupRMSState(count, v)
 

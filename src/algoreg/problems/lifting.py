@@ -28,7 +28,7 @@ import jax.numpy as jnp
 Array = jax.Array
 
 
-def order_of(shape: tuple[int, int], n: int, r: int) -> int:
+def order_of(shape: tuple[int, ...], n: int, r: int) -> int:
     """The lifting order l of a variable of this shape: (n, r) is X itself (l = 1), an
     nr × (nr)^{l−1} unfolding is order l."""
     if tuple(shape) == (n, r):

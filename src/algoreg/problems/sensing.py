@@ -67,9 +67,12 @@ class SensingProblem(Problem):
         }
 
     @classmethod
-    def stack(cls, problems: Sequence[SensingProblem]) -> dict[str, np.ndarray]:
-        size = max(p.n_obs for p in problems)
-        datas = [p._padded(size) for p in problems]
+    def stack(cls, problems: Sequence[Problem]) -> dict[str, np.ndarray]:
+        sensing = [p for p in problems if isinstance(p, SensingProblem)]
+        if len(sensing) != len(problems):
+            raise ConfigError("a sensing batch holds only sensing problems")
+        size = max(p.n_obs for p in sensing)
+        datas = [p._padded(size) for p in sensing]
         return {k: np.stack([d[k] for d in datas]) for k in datas[0]}
 
     @staticmethod

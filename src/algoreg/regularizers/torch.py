@@ -21,7 +21,7 @@ from ..errors import ConfigError
 from . import get as jax_get
 from .base import Regularizer
 from .endtoend import EndToEnd
-from .group import GROUPS
+from .group import GROUPS, _Grouped
 from .spectral import SPECTRAL
 
 try:
@@ -86,6 +86,7 @@ def tensor_value(reg: Regularizer, w: torch.Tensor) -> torch.Tensor:
         return _safe_div(a, _safe_sqrt(b)) if name == "hoyer" else _safe_div(a * a, b)
     if name in ("group_lasso", "group_hoyer_square"):
         T = _oik(w, reg.layout)
+        assert isinstance(reg, _Grouped)  # the group regularizers are the ones with these names
         dims = (1, 2) if GROUPS[reg.group] == "out" else (0, 2)
         sq = (T * T).sum(dim=dims)
         n = _safe_sqrt(sq)

@@ -113,7 +113,7 @@ def run_study(
                 progress, on_record, t0,
             )  # fmt: skip
     finally:
-        if own_client:
+        if own_client and client is not None:
             client.close()
 
 

@@ -51,7 +51,8 @@ def reference_metrics(config: dict[str, Any], problem, matrix: np.ndarray) -> di
             _REFERENCES.pop(next(iter(_REFERENCES)))
         _REFERENCES[key] = (np.asarray(ref.matrix, np.float64), ref.metrics["test_error"])
     X, ref_error = _REFERENCES[key]
-    dist = np.linalg.norm(np.asarray(matrix, np.float64) - X) / max(np.linalg.norm(X), 1e-300)
+    scale = max(float(np.linalg.norm(X)), 1e-300)
+    dist = float(np.linalg.norm(np.asarray(matrix, np.float64) - X)) / scale
     return {"dist_to_reference": float(dist), "reference_test_error": ref_error}
 
 

@@ -72,7 +72,7 @@ def prepare_directory(directory: Path) -> None:
         raise ConfigError(f"{directory}: the study directory is not writable")
 
 
-def _unreadable(path: Path, exc: Exception) -> str:
+def _unreadable(path: Path, exc: Exception | None) -> str:
     return (
         f"{path}: not a readable algoreg results database ({exc}); it may be damaged or "
         "truncated: an archive of it (`algoreg export DIR --archive FILE`), if one was made, "
