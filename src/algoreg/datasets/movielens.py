@@ -152,9 +152,9 @@ def _parse_cached(file: str, size: int, mtime_ns: int) -> tuple[np.ndarray, np.n
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
+        bad_line = raw[: e.start].count(b"\n") + 1
         raise DataFileError(
-            f"{file} line {line}: not UTF-8 text ({e.reason})", file, line
+            f"{file} line {bad_line}: not UTF-8 text ({e.reason})", file, bad_line
         ) from None
     lines = text.splitlines()
     last = len(lines)
@@ -299,13 +299,20 @@ def load_movielens100k(path: str | Path, *, strict: bool = True) -> Ratings:
             )
     fractional = np.flatnonzero(data.values != np.round(data.values))
     if fractional.size:
-        line = int(data.lines[fractional[0]])
+        line = int(_lines(data)[fractional[0]])
         raise DataFileError(
             f"{file} line {line}: rating {data.values[fractional[0]]:g} is not an integer",
             file,
             line,
         )
     return data
+
+
+def _lines(ratings: Ratings) -> np.ndarray:
+    """The file line of each rating (0 where the ratings were not read from a file)."""
+    if ratings.lines is None:
+        return np.zeros(len(ratings), np.int64)
+    return ratings.lines
 
 
 def _check_part(part: Ratings, full: Ratings) -> None:
@@ -317,20 +324,20 @@ def _check_part(part: Ratings, full: Ratings) -> None:
     if not found.all():
         k = np.flatnonzero(~found)[0]
         raise DataFileError(
-            f"{part.source} line {part.lines[k]}: (user {part.users[k] + 1}, item "
+            f"{part.source} line {_lines(part)[k]}: (user {part.users[k] + 1}, item "
             f"{part.items[k] + 1}) is not rated in {full.source}",
             part.source,
-            int(part.lines[k]),
+            int(_lines(part)[k]),
         )
     match = full.values[order[pos]]
     bad = np.flatnonzero(match != part.values)
     if bad.size:
         k = bad[0]
         raise DataFileError(
-            f"{part.source} line {part.lines[k]}: rating {part.values[k]:g} differs from "
-            f"{full.source} line {full.lines[order[pos[k]]]} ({match[k]:g})",
+            f"{part.source} line {_lines(part)[k]}: rating {part.values[k]:g} differs from "
+            f"{full.source} line {_lines(full)[order[pos[k]]]} ({match[k]:g})",
             part.source,
-            int(part.lines[k]),
+            int(_lines(part)[k]),
         )
 
 
@@ -370,10 +377,10 @@ def split_movielens100k(
         if both.size:
             raise DataFileError(
                 f"(user {base.users[ib[0]] + 1}, item {base.items[ib[0]] + 1}) is in both "
-                f"{base.source} (line {base.lines[ib[0]]}) and {test.source} (line "
-                f"{test.lines[it[0]]}); a split's base and test must be disjoint",
+                f"{base.source} (line {_lines(base)[ib[0]]}) and {test.source} (line "
+                f"{_lines(test)[it[0]]}); a split's base and test must be disjoint",
                 test.source,
-                int(test.lines[it[0]]),
+                int(_lines(test)[it[0]]),
             )
         for part in parts:
             _check_part(part, data)
@@ -388,6 +395,7 @@ def split_movielens100k(
         return base, test
     perm = np.random.default_rng(seed).permutation(N)
     if split == "random":
+        assert test_fraction is not None  # check_split gives a random split its fraction
         n_test = round(test_fraction * N)
         if not 1 <= n_test <= N - 1:
             raise ConfigError(
@@ -396,6 +404,7 @@ def split_movielens100k(
             )
         test_idx, train_idx = perm[:n_test], perm[n_test:]
     else:
+        assert n_train is not None  # check_split gives an Arora-style split its n_train
         if n_train > N - 1:
             raise ConfigError(f"n_train must be <= {N - 1} (N − 1 ratings), got {n_train}")
         train_idx, test_idx = perm[:n_train], perm[n_train:]

@@ -29,10 +29,10 @@ def method_label(config: dict[str, Any], *, with_lam: bool = True) -> str:
         from ..studies.kinds import label
 
         return label(config, with_lam)
-    label = get(**config["model"]).label(config["optimizer"]["kind"])
+    name = get(**config["model"]).label(config["optimizer"]["kind"])
     pen = config.get("penalty", {"kind": "none"})
     if pen["kind"] != "none":
-        label += f" + {pen['kind']}" + (f" λ={pen['lam']:g}" if with_lam else "")
+        name += f" + {pen['kind']}" + (f" λ={pen['lam']:g}" if with_lam else "")
         # a gradient other than the exact SVD's is a different method: say which
         method = pen.get("method", "svd")
         if method == "subspace":
@@ -40,8 +40,8 @@ def method_label(config: dict[str, Any], *, with_lam: bool = True) -> str:
         how = [] if method == "svd" else [method]
         if pen.get("refresh_every", 1) > 1:
             how.append(f"SVD every {pen['refresh_every']}")
-        label += f" ({', '.join(how)})" if how else ""
-    return label
+        name += f" ({', '.join(how)})" if how else ""
+    return name
 
 
 def result_rows(trials: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -128,7 +128,7 @@ def select_best(
     validation metric, never the test one — and the mean ± sd of the ``report`` metrics there.
     A setting with fewer trials left out (diverged, failed: a learning rate that diverges on
     some seeds is not a usable choice) wins over one with more, whatever its mean."""
-    out = []
+    out: list[dict[str, Any]] = []
 
     def rank(g: dict[str, Any]) -> tuple[int, float]:
         return g["n_missing"], g[f"{criterion}_mean"]
