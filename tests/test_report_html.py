@@ -70,7 +70,6 @@ def test_histories_are_downsampled_but_no_trial_is_dropped():
             if math.isfinite(last):
                 assert h["train_loss"][-1] == pytest.approx(last, rel=1e-3)
 
-
         assert max(h["n"] for h in histories.values()) == 2001
 
 
