@@ -61,7 +61,13 @@
       xaxis: { title: { text: "step" }, type: logSteps ? "log" : "linear" },
       yaxis: { type: opts && opts.log && positive(traces) ? "log" : "linear" },
     };
-    Plotly.newPlot(div, traces, layout, CONFIG);
+    pending.push(() => Plotly.newPlot(div, traces, layout, CONFIG));
+  }
+
+  // panels are drawn once all of a grid's cells exist (else the first takes the whole width)
+  const pending = [];
+  function flush() {
+    pending.splice(0).forEach((draw) => draw());
   }
 
   function styled(i, extra) {
@@ -223,6 +229,7 @@
         view.append(panels);
         logSteps = data.log_steps;
         historyPanels(panels, h);
+        flush();
       } else {
         view.append(el("p", { className: "hint", text: "This trial logged no history: its final metrics are below." }));
       }
@@ -258,6 +265,7 @@
         panel(panels, title, series(key, false), { log });
       }
       panel(panels, "largest singular value σ1", series("sv", true), { log: true });
+      flush();
     }
     section.querySelector(".compare-button").addEventListener("click", compare);
     section.querySelector(".clear-button").addEventListener("click", () => {
