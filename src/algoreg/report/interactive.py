@@ -109,7 +109,7 @@ def _summary(rows: list[dict[str, Any]], spec: Spec, hue: str) -> Spec:
     """Mean ± sd against x per series (a dot chart at a single x), facets as the static
     figure, and every trial as a small point."""
     x, y = spec["x"], spec["y"]
-    facet = choose_facet(rows, hue, spec.get("facet"))
+    facet = choose_facet(rows, hue, spec.get("facet"), x)
     looks = series_looks(rows, hue, facet)
     panels = facets(rows, facet)
     single = len({r.get(x) for r in rows}) <= 1

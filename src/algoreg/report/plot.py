@@ -61,7 +61,7 @@ def plot_summary(
     """
     plt = pyplot()
     ok = [r for r in rows if usable(r)]
-    facet = choose_facet(ok, hue, facet)
+    facet = choose_facet(ok, hue, facet, x)
     looks = series_looks(ok, hue, facet)
     panels = facets(ok, facet)
     single = len({r.get(x) for r in ok}) <= 1

@@ -11,7 +11,7 @@ from typing import Any
 from .table import sort_key
 
 # Okabe & Ito (2008), "Color universal design": distinguishable under the common colour-vision
-# deficiencies. Black last: it reads as "the reference" when a study has few series.
+# deficiencies.
 OKABE_ITO = (
     "#E69F00",  # orange
     "#56B4E9",  # sky blue
@@ -19,8 +19,8 @@ OKABE_ITO = (
     "#0072B2",  # blue
     "#D55E00",  # vermillion
     "#CC79A7",  # reddish purple
-    "#F0E442",  # yellow
     "#000000",  # black
+    "#F0E442",  # yellow: faint on white, so last
 )
 # matplotlib marker codes and their Plotly names, in the same order
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -120,15 +120,19 @@ def facets(rows: Sequence[dict[str, Any]], facet: str | None) -> list[tuple[Any,
     return sorted(groups.items(), key=lambda kv: sort_key(kv[0]))
 
 
-def choose_facet(rows: Sequence[dict[str, Any]], hue: str, facet: str | None) -> str | None:
+def choose_facet(
+    rows: Sequence[dict[str, Any]], hue: str, facet: str | None, x: str | None = None
+) -> str | None:
     """The column to facet by: ``facet`` when the ``[report]`` spec names one; else, when there
-    are more than :data:`MAX_SERIES` series, the column constant within each series (a config
-    column other than the penalty and optimizer kinds, which colour and marker show) whose
-    panels hold at most that many series, fewest panels first; else none (one panel)."""
+    are more than :data:`MAX_SERIES` series and more than one ``x`` (a dot chart lists its
+    series on an axis), the column constant within each series and set for every trial (a
+    config column other than ``x`` and the penalty and optimizer kinds, which colour and
+    marker show) whose panels hold at most that many series, fewest panels first; else none
+    (one panel)."""
     if facet:
         return facet
     hues = {r.get(hue) for r in rows}
-    if len(hues) <= MAX_SERIES:
+    if len(hues) <= MAX_SERIES or (x and len({repr(r.get(x)) for r in rows}) <= 1):
         return None
     best: tuple[int, str] | None = None
     columns = sorted(
@@ -140,7 +144,9 @@ def choose_facet(rows: Sequence[dict[str, Any]], hue: str, facet: str | None) ->
         }
     )
     for column in columns:
-        if column in ("penalty.kind", "optimizer.kind") or not _kinds(rows, hue, column):
+        if column in ("penalty.kind", "optimizer.kind", x) or not _kinds(rows, hue, column):
+            continue
+        if any(r.get(column) is None for r in rows):  # e.g. Adam's b1: "None" is no panel
             continue
         panels: dict[Any, set] = {}
         for r in rows:
