@@ -120,7 +120,10 @@ def trial_payload(report: StudyReport) -> dict[str, Any]:
     rows = report.rows
     config = config_columns(rows)
     metrics = [m for m in metric_columns(report) if m not in config]
-    columns = ["status", "method", *config, *metrics]
+    spec = report.spec
+    first = [c for c in (spec["x"], spec["hue"], spec.get("facet")) if c in config]
+    rest = [c for c in config if c not in first]
+    columns = ["status", "method", *dict.fromkeys(first), *metrics, *rest]
     chosen = chosen_ids(report)
     table = [[exact(r.get(c)) for c in columns] for r in rows]
     names = metric_names(rows)

@@ -1,6 +1,6 @@
 /* algoreg results page: per study section, a sortable and filterable table of every trial,
    the interactive summary figure, the trial view and the comparison view. Reads the JSON in
-   each section's <script class="study-data">; needs Plotly (inlined before this script). */
+   each section's JSON script element (class study-data); needs Plotly (inlined before this script). */
 (function () {
   "use strict";
 
