@@ -185,7 +185,13 @@ def opened(browser, page):
 
 
 def section(driver, name: str):
-    return driver.find_element("css selector", f"section[data-study='{name}']")
+    """A study's section, scrolled to and drawn (the page draws a study near the viewport)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    sec = driver.find_element("css selector", f"section[data-study='{name}']")
+    driver.execute_script("arguments[0].scrollIntoView()", sec)
+    WebDriverWait(driver, 30).until(lambda d: sec.get_attribute("data-ready") == "1")
+    return sec
 
 
 def visible_rows(sec):
@@ -200,7 +206,9 @@ def severe(driver) -> list[dict]:
 
 def test_page_loads_without_console_errors(opened):
     assert severe(opened) == []
-    assert opened.find_elements("css selector", ".figure .main-svg")  # Plotly drew
+    for name in ("arora2019-dynamics", "adam-ablation", "du2018"):  # each drawn, in view
+        assert section(opened, name).find_elements("css selector", ".figure .main-svg")
+    assert severe(opened) == []
 
 
 def test_the_table_has_one_row_per_trial_with_diverged_ones_marked(opened):

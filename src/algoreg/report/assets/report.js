@@ -286,7 +286,26 @@
     section.algoreg = { show, sortBy, compare };
   }
 
-  document.querySelectorAll("section.study").forEach((s) => {
-    if (s.querySelector("script.study-data")) initStudy(s);
-  });
+  // each study is drawn when it comes near the viewport (a page of 26 studies opens at once);
+  // data-ready="1" marks a drawn one
+  function start(s) {
+    if (s.dataset.started) return;
+    s.dataset.started = "1";
+    initStudy(s);
+    s.dataset.ready = "1";
+  }
+  const studies = [...document.querySelectorAll("section.study")].filter((s) => s.querySelector("script.study-data"));
+  if ("IntersectionObserver" in window) {
+    const seen = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        if (e.isIntersecting) {
+          seen.unobserve(e.target);
+          start(e.target);
+        }
+      }
+    }, { rootMargin: "600px 0px" });
+    studies.forEach((s) => seen.observe(s));
+  } else {
+    studies.forEach(start);
+  }
 })();
