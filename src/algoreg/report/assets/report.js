@@ -6,6 +6,7 @@
 
   const COLORS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000"]; // Okabe–Ito
   const SYMBOLS = ["circle", "square", "triangle-up", "diamond", "triangle-down", "cross", "x", "star"];
+  const GLYPHS = ["●", "■", "▲", "◆", "▼", "✚", "✖", "★"]; // the markers, as text
   const DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"];
   const LOSSES = ["train_loss", "val_error", "test_error", "truth_error", "train_error", "mse"];
   const MARK = { diverged: "⚠ ", failed: "✗ " };
@@ -245,14 +246,16 @@
       }
       const names = [...new Set(ids.flatMap((id) => Object.keys(t.details[id].metrics)))];
       const header = el("tr", {}, [el("th", { text: "metric" }), ...ids.map((id, i) =>
-        el("th", { scope: "col", text: `${SYMBOLS[i % SYMBOLS.length]} ${id}` }))]);
+        el("th", { scope: "col", text: `${GLYPHS[i % GLYPHS.length]} ${id}` }))]);
       const method = el("tr", {}, [el("th", { text: "method" }), ...ids.map((id) =>
         el("td", { text: t.rows[index.get(id)][t.columns.indexOf("method")] }))]);
+      const settings = Object.keys(t.details[ids[0]].config).map((c) => el("tr", {}, [el("th", { scope: "row", text: c }),
+        ...ids.map((id) => el("td", { text: fmt(t.details[id].config[c]) }))]));
       const body = names.map((m) => el("tr", {}, [el("th", { scope: "row", text: m }),
         ...ids.map((id) => el("td", { className: "num", text: fmt(t.details[id].metrics[m]) }))]));
-      const tableNode = el("div", { className: "table-wrap" }, [el("table", { className: "compare" }, [header, method, ...body])]);
+      const tableNode = el("div", { className: "table-wrap" }, [el("table", { className: "compare" }, [header, method, ...settings, ...body])]);
       const panels = el("div", { className: "panels" });
-      compareView.replaceChildren(el("p", { text: `${ids.length} trials (line style and marker tell them apart; hover for the trial).` }), tableNode, panels);
+      compareView.replaceChildren(el("p", { text: `${ids.length} trials (line style and marker tell them apart; hover for the trial).` }), panels, tableNode);
       const series = (key, pick) => ids.map((id, i) => {
         const h = data.histories[id];
         if (!h) return null;
