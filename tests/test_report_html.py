@@ -73,6 +73,29 @@ def test_histories_are_downsampled_but_no_trial_is_dropped():
         assert max(h["n"] for h in histories.values()) == 2001
 
 
+def test_500_trials_with_long_spectra_stay_within_the_display_budget():
+    """Every trial keeps its history, thinned so that the study's numbers fit the budget."""
+    from algoreg.report.analysis import build_report
+    from algoreg.report.payload import BUDGET, MIN_POINTS
+
+    rows = [
+        {"trial_id": f"t{i}", "method": f"m{i % 4}", "problem.n_obs": 100 * (i % 5 + 1),
+         "test_error": 1.0 / (i + 1), "status": "max_steps", "seed": i}
+        for i in range(500)
+    ]  # fmt: skip
+    steps = np.arange(0, 20_000, 10)
+
+    def history(tid):
+        s = np.outer(np.exp(-steps / 5000), np.linspace(1, 0.01, 100))
+        return {"step": steps, "train_loss": np.exp(-steps / 3000), "singular_values": s}
+
+    histories = history_payload(build_report("big", {}, rows, history))
+    assert len(histories) == 500
+    numbers = sum(len(h["step"]) * (2 + len(h["sv"][0])) for h in histories.values())
+    assert numbers <= 1.1 * BUDGET
+    assert all(len(h["step"]) >= MIN_POINTS and h["n"] == len(steps) for h in histories.values())
+
+
 def test_flow_prediction_is_in_the_payload_where_logged():
     with load_report(DYNAMICS) as report:
         histories = history_payload(report)
@@ -320,6 +343,22 @@ def test_clicking_a_point_of_the_figure_opens_its_trial(opened):
             assert any(tid in h.text for h in hover)  # the hover names the trial
             break
     assert opened_ids and opened_ids <= ids
+    # the legend toggles a method: its line and its trials' points are hidden together
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def hidden():
+        return opened.execute_script(
+            "return arguments[0].data.filter(t => t.visible === 'legendonly')"
+            ".map(t => t.legendgroup)",
+            figure,
+        )
+
+    entry = figure.find_elements("css selector", ".legend .traces .legendtoggle")[0]
+    entry.click()  # Plotly waits out its double-click delay before acting
+    WebDriverWait(opened, 5).until(lambda _: hidden())
+    assert len(hidden()) == 2 and len(set(hidden())) == 1
+    entry.click()
+    WebDriverWait(opened, 5).until(lambda _: not hidden())
 
 
 def test_comparing_ticked_trials(opened, tmp_path_factory):
