@@ -25,7 +25,8 @@ DU = ROOT / "results" / "du2018.jsonl.gz"  # 18 trials, 3 diverged, up to 2001 l
 ABLATION = ROOT / "results" / "adam-ablation.jsonl.gz"  # 42 trials, λ chosen on validation
 DYNAMICS = ROOT / "results" / "arora2019-dynamics.jsonl.gz"  # logs sv_flow_rate
 STORES = [DU, ABLATION, DYNAMICS]
-plotly = pytest.importorskip("plotly")
+if os.environ.get("CI") != "true":  # CI installs the report extra: there a missing one fails
+    pytest.importorskip("plotly")
 
 
 def store_trials(path: Path) -> dict[str, dict]:
