@@ -180,7 +180,10 @@ def browser():
         pytest.skip(
             "chromium / chromium-driver not installed (apt install chromium chromium-driver)"
         )
-    webdriver = pytest.importorskip("selenium.webdriver")
+    if os.environ.get("CI") == "true":
+        from selenium import webdriver
+    else:
+        webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
