@@ -391,6 +391,11 @@ def test_reproduce_razin2020_history_report(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "unobserved_abs_max_mean" in r.stdout
     assert (out / "figure.png").stat().st_size > 1000
+    # beside them, the study's section as Markdown and its self-contained HTML page
+    assert "](figure.png)" in (out / "report.md").read_text()
+    page = (out / "report.html").read_text("utf-8")
+    assert "<script src" not in page and page.count('class="study-data"') == 1
+    assert "unobserved_abs_max" in page
     # `plot` with no columns draws the study's own figure (a history plot, no problem.n_obs)
     drawn = (out / "figure.png").read_bytes()
     (out / "figure.png").unlink()

@@ -262,3 +262,79 @@ def test_a_check_naming_a_column_the_table_lacks_says_so():
     assert result.comparisons[0].startswith("no column 'lr' in the table")
     wrong_x = {"says": "s", "rows": ["deep"], "x": "learning_rate", "at_most": 1.0}
     assert "no column 'learning_rate'" in evaluate(wrong_x, table, "method", SPEC).comparisons[0]
+
+
+def zhao_like_rows():
+    """18 series: depth 1–3 × {GD-family, Adam} × {none, ratio, nuclear}, at three x."""
+    rows = []
+    for depth in (1, 2, 3):
+        for opt in ("gd" if depth == 1 else "group_rmsprop", "adam"):
+            for pen in ("none", "ratio", "nuclear"):
+                for n_obs in (2000, 3000, 5000):
+                    rows.append(
+                        {
+                            "method": f"depth {depth} {opt} + {pen}",
+                            "model.depth": depth,
+                            "optimizer.kind": opt,
+                            "penalty.kind": pen,
+                            "optimizer.b1": 0.9 if opt == "adam" else None,
+                            "problem.n_obs": n_obs,
+                            "test_error": 0.1 * depth,
+                            "status": "max_steps",
+                        }
+                    )
+    return rows
+
+
+def test_series_looks_colour_per_penalty_marker_per_optimizer_same_across_panels():
+    from algoreg.report.style import OKABE_ITO, choose_facet, series_looks
+
+    rows = zhao_like_rows()
+    facet = choose_facet(rows, "method", None, "problem.n_obs")
+    assert facet == "model.depth"  # not Adam's b1 (unset for GD), not the x, not a kind
+    looks = series_looks(rows, "method", facet)
+    by_pen, by_opt = {}, {}
+    for r in rows:
+        look = looks[r["method"]]
+        by_pen.setdefault(r["penalty.kind"], set()).add(look.color)
+        by_opt.setdefault(r["optimizer.kind"], set()).add(look.marker)
+    assert all(len(c) == 1 for c in by_pen.values()) and len(set().union(*by_pen.values())) == 3
+    assert all(len(m) == 1 for m in by_opt.values()) and len(set().union(*by_opt.values())) == 3
+    assert {k.color for k in looks.values()} <= set(OKABE_ITO)
+    for depth in (1, 2, 3):  # within a panel no two series look alike
+        panel = [looks[r["method"]] for r in rows if r["model.depth"] == depth]
+        assert len(set(panel)) == 6
+
+
+def test_no_facet_for_few_series_or_a_single_x():
+    from algoreg.report.style import choose_facet
+
+    rows = zhao_like_rows()
+    assert choose_facet(rows[:18], "method", None, "problem.n_obs") is None  # 6 series
+    single = [r for r in rows if r["problem.n_obs"] == 2000]
+    assert choose_facet(single, "method", None, "problem.n_obs") is None  # a dot chart
+    assert choose_facet(single, "method", "penalty.kind", "problem.n_obs") == "penalty.kind"
+
+
+def test_summary_figures_facet_and_dot_chart(tmp_path):
+    pytest.importorskip("matplotlib")
+    from algoreg.report.plot import plot_summary
+
+    rows = zhao_like_rows()
+    facets = plot_summary(rows, tmp_path / "facets", hue="method")
+    single = [r for r in rows if r["problem.n_obs"] == 2000]
+    dots = plot_summary(single, tmp_path / "dots", hue="method")
+    from PIL import Image
+
+    wide, tall = Image.open(facets[0]).size, Image.open(dots[0]).size
+    assert wide[0] > 2.5 * wide[1]  # three panels side by side, legend at the right
+    assert tall[1] > 0.6 * tall[0]  # a row per series (18 of them)
+
+
+def test_report_facet_must_name_a_column(tmp_path):
+    from algoreg.errors import ConfigError
+    from algoreg.report.analysis import build_report
+
+    meta = {"report": {"facet": "model.dpth"}}
+    with pytest.raises(ConfigError, match=r"facet = 'model.dpth'.*did you mean 'model.depth'"):
+        build_report("x", meta, zhao_like_rows(), lambda _: {})

@@ -174,7 +174,16 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write docs/results.md from study directories")
     report.add_argument("dirs", type=Path, nargs="+")
-    report.add_argument("--out", type=Path, default=Path("docs/results.md"))
+    report.add_argument(
+        "--out", type=Path, default=None, help="the Markdown page (default: docs/results.md)"
+    )
+    report.add_argument(
+        "--html",
+        type=Path,
+        default=None,
+        help="the interactive page, one self-contained HTML file (needs algoreg[report]);"
+        " given alone, no Markdown is written",
+    )
 
     rep = sub.add_parser("reproduce", help="run a preset study and write its table and figure")
     rep.add_argument("name", nargs="?")
@@ -546,10 +555,22 @@ def _one_study(stores: list, every: bool) -> None:
 def cmd_report(args) -> int:
     from .report import write_results
 
-    _output_file(args.out, "--out")
+    markdown = args.out if args.out or args.html else Path("docs/results.md")
+    if markdown:
+        _output_file(markdown, "--out")
+    if args.html:
+        _output_file(args.html, "--html")
+        from .report.html import plotly_js
+
+        plotly_js()  # the missing extra is an error before any work
     for d in args.dirs:
         _require_results(d)
-    print(f"wrote {write_results(args.dirs, args.out)}")
+    if markdown:
+        print(f"wrote {write_results(args.dirs, markdown)}")
+    if args.html:
+        from .report.html import write_html
+
+        print(f"wrote {write_html(args.dirs, args.html)}")
     return 0
 
 
@@ -575,7 +596,23 @@ def cmd_reproduce(args) -> int:
                 print(f"check: {check.line()}")
             paths = write_figure(report, out / "figure")
             print("wrote " + ", ".join(map(str, [out / "summary.csv", *paths])))
+            _reproduce_pages(report, out)
     return code
+
+
+def _reproduce_pages(report, out: Path) -> None:
+    """``report.md`` (the study's section of the results page) and ``report.html`` beside
+    it; without the ``report`` extra the HTML page is skipped, saying why."""
+    from .report.markdown import study_markdown
+
+    written = [study_markdown(report, out)]
+    try:
+        from .report.html import write_study_html
+
+        written.append(write_study_html(report, out, out / "report.html"))
+    except ConfigError as exc:
+        print(f"report.html not written: {exc}", file=sys.stderr)
+    print("wrote " + ", ".join(map(str, written)))
 
 
 def cmd_cluster(args) -> int:

@@ -94,7 +94,7 @@ def _check_columns(given: dict[str, Any], spec: dict[str, Any], rows: list[dict]
     if not rows:
         return
     known = {k for r in rows for k in r}
-    keys = ["hue", "by"] + (
+    keys = ["hue", "by", "facet"] + (
         ["x", "y", "metrics"] if spec["plot"] in ("summary", "tradeoff") else []
     )
     if any(r.get("problem.validation") for r in rows):  # else the criterion is not used
@@ -243,7 +243,14 @@ def write_figure(report: StudyReport, out: str | Path) -> list[Path]:
     if spec["plot"] == "tradeoff":
         return _tradeoff(report, rows, out)
     return plot_summary(
-        rows, out, x=spec["x"], y=spec["y"], hue=hue, title=report.name, logx=spec["logx"]
+        rows,
+        out,
+        x=spec["x"],
+        y=spec["y"],
+        hue=hue,
+        title=report.name,
+        logx=spec["logx"],
+        facet=spec["facet"],
     )
 
 

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import ConfigError
 from .analysis import StudyReport, load_report, write_figure
@@ -89,7 +89,23 @@ def study_section(directory: str | Path, figures: Path, relative_to: Path) -> Se
         return _study_section(report, _source(directory, relative_to), figures, relative_to)
 
 
-def _study_section(report: StudyReport, source: str, figures: Path, relative_to: Path) -> Section:
+def study_markdown(report: StudyReport, directory: Path) -> Path:
+    """A study's section as ``report.md`` in its directory (what ``algoreg reproduce`` writes
+    beside ``figure.png``, which it has drawn already)."""
+    out = directory / "report.md"
+    figure = [directory / "figure.png"]
+    section = _study_section(report, f"`{directory}`", directory, directory, figure)
+    out.write_text(section.text)
+    return out
+
+
+def _study_section(
+    report: StudyReport,
+    source: str,
+    figures: Path,
+    relative_to: Path,
+    drawn: Sequence[Path] | None = None,
+) -> Section:
     study, rows, name = report.meta, report.rows, report.name
     out = [f"## {name}", ""]
     if study.get("description"):
@@ -126,7 +142,7 @@ def _study_section(report: StudyReport, source: str, figures: Path, relative_to:
         _markdown_table(report.table, report.columns),
         "",
     ]
-    paths = write_figure(report, figures / name)
+    paths = drawn or write_figure(report, figures / name)
     rel = os.path.relpath(paths[0], relative_to)
     out += [f"![{name}]({rel})", ""]
     return Section(name, "\n".join(out), report.checks, partial)
@@ -147,19 +163,30 @@ def write_results(directories: Sequence[str | Path], out: str | Path) -> Path:
         "rerun the studies and this command to refresh it.",
         "",
     ]
-    sections = [study_section(d, figures, out.parent) for d in directories]
-    sources: dict[str, str | Path] = {}
-    for d, s in zip(directories, sections, strict=True):
-        if s.name in sources:  # e.g. a study directory and its archive: one section each
-            raise ConfigError(
-                f"{sources[s.name]} and {d} both hold the study {s.name!r}: give each study "
-                "once (its directory or its archive; `algoreg merge` joins shards first)"
-            )
-        sources[s.name] = d
-    rank = {name: i for i, name in enumerate(PAGE_ORDER)}
-    sections.sort(key=lambda s: rank.get(s.name, len(rank)))  # stable: the rest as given
+    built = [study_section(d, figures, out.parent) for d in directories]
+    sections = [s for _, s in in_page_order([(s.name, s) for s in built], directories)]
     out.write_text("\n".join([*head, *overview(sections), *(s.text for s in sections)]))
     return out
+
+
+T = TypeVar("T")
+
+
+def in_page_order(
+    items: Sequence[tuple[str, T]], sources: Sequence[str | Path]
+) -> list[tuple[str, T]]:
+    """``(study name, item)`` pairs in :data:`PAGE_ORDER` (a study not named there after them,
+    as given); ``sources[i]`` is where item i came from (a study given twice is an error)."""
+    seen: dict[str, str | Path] = {}
+    for (name, _), d in zip(items, sources, strict=True):
+        if name in seen:  # e.g. a study directory and its archive: one section each
+            raise ConfigError(
+                f"{seen[name]} and {d} both hold the study {name!r}: give each study "
+                "once (its directory or its archive; `algoreg merge` joins shards first)"
+            )
+        seen[name] = d
+    rank = {name: i for i, name in enumerate(PAGE_ORDER)}
+    return sorted(items, key=lambda item: rank.get(item[0], len(rank)))  # stable
 
 
 def overview(sections: Sequence[Section]) -> list[str]:
@@ -190,7 +217,9 @@ def overview(sections: Sequence[Section]) -> list[str]:
 __all__ = [
     "PAGE_ORDER",
     "Section",
+    "in_page_order",
     "overview",
+    "study_markdown",
     "study_section",
     "write_results",
 ]

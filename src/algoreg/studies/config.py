@@ -69,6 +69,8 @@ TOP_KEYS = (
 #          metric under a validation constraint relative to a reference
 #          (algoreg.report.selection); plot = "tradeoff" then draws every setting's mean
 #          (x, y) of two metrics, the chosen ones starred.
+#   facet: a column whose values split a summary figure into panels (small multiples, e.g.
+#          "model.depth"), so that no panel holds more than ~6 series.
 REPORT_DEFAULTS: dict[str, Any] = {
     "plot": "summary",
     "x": "problem.n_obs",
@@ -81,6 +83,7 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "claim_label": "Paper says",
     "checks": (),
     "select": None,
+    "facet": None,
 }
 REPORT_PLOTS = ("summary", "history", "spectrum", "tradeoff")
 
@@ -422,7 +425,7 @@ def _report_spec(table: Any, err) -> dict[str, Any]:
                 f"unknown plot {value!r}; allowed: {', '.join(REPORT_PLOTS)}"
                 + did_you_mean(str(value), REPORT_PLOTS),
             )
-        if key in ("x", "y", "hue", "criterion") and not isinstance(value, str):
+        if key in ("x", "y", "hue", "criterion", "facet") and not isinstance(value, str):
             raise err(dotted, f"{key} must be a column name (a string), got {value!r}")
         if key == "claim_label" and (not isinstance(value, str) or not value.strip()):
             raise err(dotted, f"claim_label must be a non-empty string, got {value!r}")
