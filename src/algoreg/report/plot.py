@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .style import (
+    DASHES,
     MARKERS,
     OKABE_ITO,
     Look,
@@ -255,13 +256,21 @@ def plot_spectra(
     for ax, key in zip(axes[0], keys, strict=True):
         h = history(groups[key]["trial_id"])
         step, s = np.asarray(h["step"]), np.asarray(h["singular_values"])[:, :top]
-        lines = ax.plot(np.maximum(step, 1), s)
+        lines = [
+            ax.plot(
+                np.maximum(step, 1),
+                s[:, i],
+                color=OKABE_ITO[i % len(OKABE_ITO)],
+                ls=DASHES[(i // len(OKABE_ITO)) % len(DASHES)],
+            )[0]
+            for i in range(s.shape[1])
+        ]
         for i, line in enumerate(lines):  # a predicted switch-on time, where the trial has one
             t = groups[key].get(f"switch_pred_{i + 1}")
             if isinstance(t, int | float) and np.isfinite(t):
                 ax.axvline(t, color=line.get_color(), ls=":", lw=1)
         ax.set_xscale("log")
-        ax.set_title(str(key), fontsize=9)
+        ax.set_title(str(key) if hue.startswith("method") else f"{hue} = {key}", fontsize=9)
         ax.set_xlabel("step")
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel(f"top {top} singular values")
@@ -292,8 +301,10 @@ def plot_tradeoff(
     fig, ax = plt.subplots(figsize=(8.4, 4.4), layout="constrained")
     at = keys.index(hue) if hue in keys else None
     hues = sorted({k[at] if at is not None else "" for k in xs}, key=sort_key)
+    looks = series_looks(ok, hue) if at is not None else {}
     for i, h in enumerate(hues):
-        color, marker = OKABE_ITO[i % len(OKABE_ITO)], MARKERS[i % len(MARKERS)]
+        look = looks.get(h, Look(OKABE_ITO[i % len(OKABE_ITO)], MARKERS[i % len(MARKERS)], "-"))
+        color, marker = look.color, look.marker
         pts = [k for k in xs if at is None or k[at] == h]
         ax.scatter(
             [xs[k] for k in pts],

@@ -69,8 +69,7 @@ def series_looks(
     marker cycle by series (so two series never share both). Series that share a colour and a
     marker within one panel (of ``facet``) get different dashes."""
     hues = sorted({r.get(hue) for r in rows}, key=sort_key)
-    penalty = _kinds(rows, hue, "penalty.kind")
-    optimizer = _kinds(rows, hue, "optimizer.kind")
+    penalty, optimizer = _penalty_kinds(rows, hue), _optimizer_kinds(rows, hue)
     colors = _index(penalty) if penalty else {h: i for i, h in enumerate(hues)}
     markers = _index(optimizer) if optimizer else {h: i for i, h in enumerate(hues)}
     looks: dict[Any, Look] = {}
@@ -85,6 +84,16 @@ def series_looks(
     return looks
 
 
+def _penalty_kinds(rows: Sequence[dict[str, Any]], hue: str) -> dict[Any, Any] | None:
+    """Each series' penalty: ``penalty.kind``, or a network protocol's ``model.penalty``."""
+    return _kinds(rows, hue, "penalty.kind") or _kinds(rows, hue, "model.penalty")
+
+
+def _optimizer_kinds(rows: Sequence[dict[str, Any]], hue: str) -> dict[Any, Any] | None:
+    """Each series' optimizer: ``optimizer.kind``, or a network protocol's ``model.optimizer``."""
+    return _kinds(rows, hue, "optimizer.kind") or _kinds(rows, hue, "model.optimizer")
+
+
 def _index(kinds: dict[Any, Any]) -> dict[Any, int]:
     order = {k: i for i, k in enumerate(sorted(set(kinds.values()), key=_kind_order))}
     return {h: order[k] for h, k in kinds.items()}
@@ -97,8 +106,7 @@ def _kind_order(kind: Any) -> tuple:
 def legend_keys(rows: Sequence[dict[str, Any]], hue: str) -> dict[str, dict[Any, Look]] | None:
     """When colour means the penalty and marker the optimizer: the two keys of a legend
     ({"penalty": {kind: look}, "optimizer": {kind: look}}); else None (one entry per series)."""
-    penalty = _kinds(rows, hue, "penalty.kind")
-    optimizer = _kinds(rows, hue, "optimizer.kind")
+    penalty, optimizer = _penalty_kinds(rows, hue), _optimizer_kinds(rows, hue)
     if not (penalty and optimizer):
         return None
     looks = series_looks(rows, hue)

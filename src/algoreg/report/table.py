@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -108,11 +109,16 @@ def _number(value: Any) -> float:
 TUNED = ("penalty.lam", "optimizer.learning_rate", "model.lam")
 
 
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)")
+
+
 def sort_key(value: Any) -> tuple:
-    """Sort key: numbers numerically (before anything else), the rest by their text."""
+    """Sort key: numbers numerically (before anything else), the rest by their text with the
+    numbers in it compared as numbers ("k=20" before "k=160", "α=1e-08" before "α=1e-06")."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (0, value, "")
-    return (1, 0, str(value))
+        return (0, value, ())
+    parts = _NUMBER.split(str(value))
+    return (1, 0, tuple((0, float(p), "") if i % 2 else (1, 0, p) for i, p in enumerate(parts)))
 
 
 def select_best(
