@@ -174,12 +174,13 @@ def bi_admm_solve(
     bound = tol * split.scale
     cr = cc = np.zeros(0)
     for it in range(1, max_iter + 1):
-        U_prev, Vr_prev, _, Vc_prev, _ = state
+        U_prev, Vr_prev, Zr_prev, Vc_prev, Zc_prev = state
         U, Ar, cr, Ac, cc = split.forward(state)
         Vr, Zr = split.shrink(Ar, cr, gamma)
         Vc, Zc = split.shrink(Ac, cc, gamma)
         state = (U, Vr, Zr, Vc, Zc)
-        primal = np.hypot(np.linalg.norm(Ar - Zr - Vr), np.linalg.norm(Ac - Zc - Vc))
+        # D_r U − V_r and D_c Uᵀ − V_c (A holds the previous Z)
+        primal = np.hypot(np.linalg.norm(Ar - Zr_prev - Vr), np.linalg.norm(Ac - Zc_prev - Vc))
         dual = split.rho * np.linalg.norm(
             split.Drt @ (Vr - Vr_prev) + (split.Dct @ (Vc - Vc_prev)).T
         )
@@ -233,6 +234,7 @@ class BiclusterPath:
     n_iter: int
     seconds: float
     t: float
+    finished: bool = True  # every edge fused (False: stopped at max_iter)
 
     def row_cut(self, n_clusters: int | None = None, *, height: float | None = None):
         """Row labels of ``n_clusters`` clusters, or of the row hierarchy cut at γ = height."""
@@ -323,6 +325,7 @@ def bicluster_path(
         n_iter=n_iter,
         seconds=time.perf_counter() - start,
         t=t,
+        finished=all(s.done for s in sides),
     )
 
 

@@ -124,10 +124,14 @@ def heatmap_figure(
     Zr, _ = _log_heights(path.row_linkage)
     Zc, _ = _log_heights(path.col_linkage)
     n, p = path.U.shape[1:]
-    fig = plt.figure(figsize=(min(4 + 0.14 * p, 16), min(3.5 + 0.14 * n, 14)))
-    grid = fig.add_gridspec(2, 3, width_ratios=[1.2, 5, 0.2], height_ratios=[1.2, 5])
+    fig = plt.figure(figsize=(min(5 + 0.12 * p, 16), min(3.5 + 0.14 * n, 14)))
+    named = row_names is not None and n <= MAX_LEAF_LABELS
+    grid = fig.add_gridspec(
+        2, 4, width_ratios=[1.2, 5, 1.1 if named else 0.1, 0.2], height_ratios=[1.2, 5]
+    )
     ax_top, ax_left = fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 0])
-    ax, ax_bar = fig.add_subplot(grid[1, 1]), fig.add_subplot(grid[1, 2])
+    ax, ax_bar = fig.add_subplot(grid[1, 1]), fig.add_subplot(grid[1, 3])
+    ax.yaxis.tick_right()
     kw = {"no_labels": True, "color_threshold": 0, "above_threshold_color": "0.4"}
     cols = dendrogram(Zc, ax=ax_top, **kw)["leaves"]
     rows = dendrogram(Zr, ax=ax_left, orientation="left", **kw)["leaves"]
