@@ -21,6 +21,10 @@ convex-clustering steps, a DLPA-type splitting; both solve the same problem).
 **Missing entries** (NaN in X): the loss is majorized at the current iterate, X̃ = P_Ω(X) +
 P_Ω^⊥(U_prev) — the missing entries are imputed from the current U inside each U-update. A
 fixed point satisfies P_Ω(U − X) + ∂pen(U) ∋ 0, the optimality condition of the problem.
+At small γ the loss is flat along the missing entries and the imputation moves them at a rate
+∝ γ per step, so CBASS keeps them near their starting fill until γ grows, and the exact mode
+(which also requires the imputed U to stop moving) needs ~1/γ steps at its first levels: with
+missing entries use it on small problems only.
 
 CBASS (``method="cbass"``): from U = X (missing entries filled additively: row mean + column
 mean − grand mean of the observed entries) and V = DU, Z = 0, ``burn_in`` steps at γ = ε,
