@@ -721,6 +721,7 @@ def _bicluster(args, X, header, truth, names, k, out: Path) -> int:
             linkage=path.row_linkage,
             names=names,
             title=f"{stem}: rows",
+            what="rows",
             element_id="rows",
         ),
         path_view_fragment(
@@ -729,6 +730,7 @@ def _bicluster(args, X, header, truth, names, k, out: Path) -> int:
             linkage=path.col_linkage,
             names=header,
             title=f"{stem}: columns",
+            what="columns",
             element_id="columns",
         ),
     ]

@@ -128,13 +128,15 @@ def path_view_fragment(
     linkage: np.ndarray | None = None,
     names: Sequence[str] | None = None,
     title: str = "",
+    what: str = "observations",
     element_id: str | None = None,
     max_frames: int = MAX_FRAMES,
 ) -> str:
     """The view as one ``<div>`` (its style, SVG, data and script inside; several can share a
     page) of a :class:`~algoreg.clustering.path.ClusterPath`, or of ``gammas``, ``U`` and
     ``linkage`` given apart (e.g. a biclustering path's rows, or its columns with U
-    transposed). ``element_id`` (default: from a hash of the data) prefixes every id."""
+    transposed; ``what`` names the items, e.g. "columns"). ``element_id`` (default: from a
+    hash of the data) prefixes every id."""
     if path is not None:
         gammas, U, linkage = _arrays(path)
         title = title or f"{path.method} path (t = {path.t:g})"
@@ -143,6 +145,7 @@ def path_view_fragment(
     data = view_data(
         np.asarray(gammas), np.asarray(U), np.asarray(linkage), names=names, max_frames=max_frames
     )
+    data["what"] = str(what)
     payload = json.dumps(data, separators=(",", ":"))
     if element_id is None:
         element_id = "pathview-" + hashlib.sha256(payload.encode()).hexdigest()[:10]
@@ -227,7 +230,7 @@ _SCRIPT = r"""(function () {
   function dx(v) { return X0 + pad + v / (10 * n) * (DW - 2 * pad); }
   function dy(v) { return H - pad - v / top * (H - 2 * pad); }
   el("text", {x: X0 + DW / 2, y: H - 8, "text-anchor": "middle"}).textContent =
-    n + " observations (dendrogram, γ on a log scale)";
+    n + " " + d.what + " (dendrogram, γ on a log scale)";
   for (var j = 0; j < d.icoord.length; j++) {
     var pts = [];
     for (var q = 0; q < 4; q++)
