@@ -170,6 +170,8 @@ def test_bicluster_settings_are_checked_at_load(tmp_path):
         load_study(text=text.replace('method = "cbass"', 'method = "cbass-exact"'))
     with pytest.raises(ConfigError, match=r"biclustering fuses with the 2-norm only"):
         load_study(text=text.replace("vs_exact = true", "vs_exact = true\nq = 1"))
+    with pytest.raises(ConfigError, match=r"scale: biclustering does not scale columns"):
+        load_study(text=text.replace("vs_exact = true", "vs_exact = true\nscale = true"))
 
 
 @pytest.mark.slow  # the exact biclustering path at t = 1.1: one to three minutes

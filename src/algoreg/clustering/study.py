@@ -14,8 +14,8 @@ the Gaussian k-NN weights and computes the path by ``method`` (:mod:`.path`); it
   mean relative distance of the path's iterates to the exact solutions (:mod:`.compare`).
 
 ``method = "cbass"`` or ``"cbass-exact"`` biclusters instead (:mod:`.bicluster`: rows and
-columns at once, missing entries allowed, the data centered by its grand mean; ``center`` and
-``scale`` do not apply): ``kept``, ``iterations``, ``fit_s`` as above, ``k_nn`` / ``col_k_nn``
+columns at once, missing entries allowed; ``center`` subtracts the grand mean, ``scale`` must
+be false): ``kept``, ``iterations``, ``fit_s`` as above, ``k_nn`` / ``col_k_nn``
 and ``n_edges`` (rows and columns), ``monotone`` (both linkages); with labels, ``ari`` of the
 row cut; with ``vs_exact`` (CBASS only) the exact biclustering path on the same grid as above
 and ``cut_agreement``, the smallest adjusted Rand index between CBASS's and the exact path's
@@ -100,6 +100,8 @@ class ClusteringSettings:
             )
         if self.method in BICLUSTER and self.q != 2:
             raise ConfigError(f"q: biclustering fuses with the 2-norm only, got q={self.q}")
+        if self.method in BICLUSTER and self.scale:
+            raise ConfigError("scale: biclustering does not scale columns (it centers only)")
 
 
 def fit_path(X: np.ndarray, s: ClusteringSettings, graph: Any) -> ClusterPath:
@@ -174,7 +176,8 @@ def run_bicluster(
     X: np.ndarray, labels: np.ndarray | None, s: ClusteringSettings, name: str
 ) -> dict[str, Any]:
     """One biclustering trial (``method`` cbass or cbass-exact; see the module)."""
-    X = center_global(check_data(X, name, missing=True))
+    X = check_data(X, name, missing=True)
+    X = center_global(X) if s.center else X
     start = time.perf_counter()
     rows, cols = balanced_weights(fill_missing(X), phi=s.phi, k=s.k)
     weights_s = time.perf_counter() - start
@@ -218,5 +221,6 @@ def run_bicluster(
 
 
 def label(settings: dict[str, Any], with_lam: bool = True) -> str:
-    """The method name in tables: ``carp``, ``carp-viz`` or ``exact`` (``q=1`` added)."""
+    """The method name in tables: ``carp``, ``carp-viz``, ``exact``, ``cbass`` or
+    ``cbass-exact`` (``q=1`` added)."""
     return settings["method"] + (" q=1" if settings["q"] == 1 else "")
