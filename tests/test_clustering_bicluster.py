@@ -159,8 +159,8 @@ def test_balanced_weights_sum_to_their_scales():
     n, p = X.shape
     rows, cols = balanced_weights(X)
     assert rows.n == n and cols.n == p
-    assert rows.weights.sum() == pytest.approx(1 / np.sqrt(p))
-    assert cols.weights.sum() == pytest.approx(1 / np.sqrt(n))
+    assert rows.weights.sum() == pytest.approx(1 / np.sqrt(n))
+    assert cols.weights.sum() == pytest.approx(1 / np.sqrt(p))
 
 
 def test_bad_input_is_a_config_error_naming_it():

@@ -36,8 +36,7 @@ SciPy linkage (:mod:`.tree`).
 Defaults as in the paper's software: the data is centered by its grand mean (column centering
 would erase the column clusters), row weights are Gaussian k-NN weights of the rows
 (:func:`.weights.gaussian_knn_weights`), column weights of the columns, and the two sets are
-rescaled to sum to 1/√p and 1/√n (Chi, Allen & Baraniuk's balance: a row difference has p
-entries, a column difference n).
+rescaled to sum to 1/√n (rows) and 1/√p (columns), as clustRviz's CBASS documents.
 """
 
 from __future__ import annotations
@@ -78,12 +77,13 @@ def fill_missing(X: np.ndarray) -> np.ndarray:
 
 def balanced_weights(X: np.ndarray, *, phi="auto", k="auto") -> tuple[FusionGraph, FusionGraph]:
     """Gaussian k-NN weights of the rows and of the columns of a complete ``X`` (see
-    :func:`.weights.gaussian_knn_weights`), rescaled to sum to 1/√p and 1/√n."""
+    :func:`.weights.gaussian_knn_weights`), rescaled to sum to 1/√n (rows) and 1/√p
+    (columns)."""
     n, p = X.shape
     rows = gaussian_knn_weights(X, phi=phi, k=k)
     cols = gaussian_knn_weights(X.T, phi=phi, k=k)
-    rows = dataclasses.replace(rows, weights=rows.weights / (rows.weights.sum() * np.sqrt(p)))
-    cols = dataclasses.replace(cols, weights=cols.weights / (cols.weights.sum() * np.sqrt(n)))
+    rows = dataclasses.replace(rows, weights=rows.weights / (rows.weights.sum() * np.sqrt(n)))
+    cols = dataclasses.replace(cols, weights=cols.weights / (cols.weights.sum() * np.sqrt(p)))
     return rows, cols
 
 
