@@ -156,7 +156,8 @@ def test_a_biclustering_study_compares_cbass_with_its_exact_path(tmp_path, capsy
     for r in rows_:
         assert r["status"] == "converged" and r["monotone"] == 1.0 and r["n_edges"] > 0
         assert r["exact_iterations"] > r["iterations"] and r["speedup"] > 1.0
-        assert -1.0 <= r["cut_agreement"] <= 1.0  # an adjusted Rand index
+        assert -1.0 <= r["cut_agreement"] <= 1.0  # a mean adjusted Rand index
+        assert 0.9 <= r["tree_agreement"] <= 1.0 + 1e-12
     assert rows_[1]["path_error"] < 0.5 * rows_[0]["path_error"]
     assert rows_[1]["path_error"] < 0.05
 
@@ -185,3 +186,18 @@ def test_cbass_preset_on_the_shared_data(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "check: agrees: both paths give dendrograms" in printed
     assert "1 run now" in printed and "2 left for later by --only" in printed
+
+
+def test_cophenetic_agreement_of_dendrograms():
+    from scipy.cluster.hierarchy import linkage
+
+    from algoreg.clustering.study import cophenetic_agreement
+
+    rng = np.random.default_rng(0)
+    Z = linkage(rng.normal(size=(12, 3)), "average")
+    scaled = Z.copy()
+    scaled[:, 2] *= 7.0  # the same tree on another scale of γ
+    assert cophenetic_agreement(Z, Z) == pytest.approx(1.0)
+    assert cophenetic_agreement(Z, scaled) == pytest.approx(1.0)
+    other = linkage(rng.normal(size=(12, 3)), "average")
+    assert cophenetic_agreement(Z, other) < 0.9
