@@ -16,7 +16,9 @@ V_r = prox(A_r) row-wise (group soft-threshold at γw_l/ρ), Z_r = A_r − V_r, 
 the columns. This is CARP's ADMM for the stacked fusion operator U ↦ (D_r U, D_c Uᵀ), so, as
 in CARP, the U-update does not involve γ and each edge has a critical level γ*_l =
 ρ‖A_l‖₂/w_l at which one step fuses it (the paper's own CBASS alternates row and column
-convex-clustering steps, a DLPA-type splitting; both solve the same problem).
+convex-clustering steps, a DLPA-type splitting; both solve the same problem). Measured on
+presidential speech (44 × 75, one core): a step costs about 140 µs, 80 µs of it the four
+dense products of the U-update; at t = 1.01 CBASS takes 2583 steps (clustRviz: 2644).
 
 **Missing entries** (NaN in X): the loss is majorized at the current iterate, X̃ = P_Ω(X) +
 P_Ω^⊥(U_prev) — the missing entries are imputed from the current U inside each U-update. A
