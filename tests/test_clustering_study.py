@@ -128,3 +128,76 @@ def test_cuts_preset_quick_on_the_shared_data(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "check: agrees: the 3-cluster cut of the blobs" in printed
     assert "check: agrees: every path gives a dendrogram" in printed
+
+
+def bicluster_text(folder: Path) -> str:
+    return (
+        f'name = "toy-bicluster"\n[problem]\ndata = "blocks"\npath = {json.dumps(str(folder))}\n'
+        '[model]\nkind = "convex_clustering"\nmethod = "cbass"\nvs_exact = true\n'
+        '[grid]\n"model.t" = [1.1, 1.02]\n'
+        '[report]\nx = "model.t"\ny = "path_error"\nmetrics = ["cut_agreement", "speedup"]\n'
+    )
+
+
+def test_a_biclustering_study_compares_cbass_with_its_exact_path(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows, cols = rng.permutation(np.repeat([0, 1, 2], 4)), rng.permutation(np.repeat([0, 1], 4))
+    X = np.array([[-3.0, 3.0], [3.0, 0.0], [0.0, -3.0]])[rows][:, cols]
+    X += 0.2 * rng.standard_normal(X.shape)
+    np.savetxt(tmp_path / "blocks.csv", X, delimiter=",", header="a,b,c,d,e,f,g,h", comments="")
+    study = tmp_path / "study.toml"
+    study.write_text(bicluster_text(tmp_path))
+    out = tmp_path / "out"
+    assert main(["run", str(study), "--out", str(out), "--jobs", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["results", str(out), "--format", "json"]) == 0
+    rows_ = sorted(json.loads(capsys.readouterr().out), key=lambda r: -r["model.t"])
+    assert [r["method"] for r in rows_] == ["cbass", "cbass"]
+    for r in rows_:
+        assert r["status"] == "converged" and r["monotone"] == 1.0 and r["n_edges"] > 0
+        assert r["exact_iterations"] > r["iterations"] and r["speedup"] > 1.0
+        assert -1.0 <= r["cut_agreement"] <= 1.0  # a mean adjusted Rand index
+        assert 0.9 <= r["tree_agreement"] <= 1.0 + 1e-12
+    assert rows_[1]["path_error"] < 0.5 * rows_[0]["path_error"]
+    assert rows_[1]["path_error"] < 0.05
+
+
+def test_bicluster_settings_are_checked_at_load(tmp_path):
+    (tmp_path / "blocks.csv").write_text("a,b\n1,2\n3,4\n")
+    text = bicluster_text(tmp_path)
+    with pytest.raises(ConfigError, match=r"model\.method: .*cbass-exact"):
+        load_study(text=text.replace('method = "cbass"', 'method = "cbas"'))
+    with pytest.raises(ConfigError, match=r"vs_exact compares .* method is cbass-exact"):
+        load_study(text=text.replace('method = "cbass"', 'method = "cbass-exact"'))
+    with pytest.raises(ConfigError, match=r"biclustering fuses with the 2-norm only"):
+        load_study(text=text.replace("vs_exact = true", "vs_exact = true\nq = 1"))
+    with pytest.raises(ConfigError, match=r"scale: biclustering does not scale columns"):
+        load_study(text=text.replace("vs_exact = true", "vs_exact = true\nscale = true"))
+
+
+@pytest.mark.slow  # the exact biclustering path at t = 1.1: one to three minutes
+@pytest.mark.skipif(
+    not (SHARED / "presidential_speech.csv").is_file(), reason="shared clustering data absent"
+)
+def test_cbass_preset_on_the_shared_data(tmp_path, capsys):
+    out = tmp_path / "cbass"
+    args = ["--data", str(SHARED), "--out", str(out), "--jobs", "1", "--no-progress"]
+    assert main(["reproduce", "weylandt2020-cbass", *args, "--only", "model.t=1.1"]) == 0
+    printed = capsys.readouterr().out
+    assert "check: agrees: both paths give dendrograms" in printed
+    assert "1 run now" in printed and "2 left for later by --only" in printed
+
+
+def test_cophenetic_agreement_of_dendrograms():
+    from scipy.cluster.hierarchy import linkage
+
+    from algoreg.clustering.study import cophenetic_agreement
+
+    rng = np.random.default_rng(0)
+    Z = linkage(rng.normal(size=(12, 3)), "average")
+    scaled = Z.copy()
+    scaled[:, 2] *= 7.0  # the same tree on another scale of γ
+    assert cophenetic_agreement(Z, Z) == pytest.approx(1.0)
+    assert cophenetic_agreement(Z, scaled) == pytest.approx(1.0)
+    other = linkage(rng.normal(size=(12, 3)), "average")
+    assert cophenetic_agreement(Z, other) < 0.9

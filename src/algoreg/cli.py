@@ -12,6 +12,7 @@
     algoreg reproduce NAME [--quick] [--data DIR] [--out DIR] [--jobs N] | --list
     algoreg cluster FILE.csv [--labels FILE] [--names FILE] [--n-clusters K]
                     [--method carp|carp-viz|exact] [--t T] [--out DIR]
+                    [--bicluster [--n-col-clusters K]]
 
 Wherever a study directory DIR is read (status, results, plot, report, merge's sources), an
 archive FILE.jsonl.gz written by ``export --archive`` may stand in its place.
@@ -193,7 +194,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     executor_args(rep)
     cluster = sub.add_parser(
-        "cluster", help="convex clustering path of a CSV's rows: labels, dendrogram, path figure"
+        "cluster",
+        help="convex clustering path of a CSV's rows (or biclustering of its rows and columns): "
+        "labels, dendrograms, path figure, heat map, dynamic path view (path.html)",
     )
     cluster.add_argument("file", type=Path, help="numeric CSV with a header line, one row each")
     cluster.add_argument("--labels", type=Path, help="CSV of known labels (one column): ARI")
@@ -204,8 +207,26 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="clusters of the cut (default: 2, or as many as --labels has classes)",
     )
-    cluster.add_argument("--method", choices=("carp", "carp-viz", "exact"), default="carp")
-    cluster.add_argument("--t", type=float, default=1.05, help="γ ← t·γ between levels (> 1)")
+    cluster.add_argument(
+        "--method",
+        choices=("carp", "carp-viz", "exact", "cbass"),
+        default="carp",
+        help="carp (with --bicluster: cbass), carp-viz, or exact",
+    )
+    cluster.add_argument(
+        "--t", type=float, default=None, help="γ ← t·γ between levels (> 1; 1.05, bicluster 1.01)"
+    )
+    cluster.add_argument(
+        "--bicluster",
+        action="store_true",
+        help="CBASS: cluster rows and columns at once (NaN/empty cells are imputed)",
+    )
+    cluster.add_argument(
+        "--n-col-clusters",
+        type=_positive_int,
+        default=2,
+        help="with --bicluster: column clusters of the cut (default 2)",
+    )
     cluster.add_argument("--scale", action="store_true", help="scale columns to unit variance")
     cluster.add_argument("--out", type=Path, help="output folder (default: runs/cluster-STEM)")
 
@@ -628,35 +649,39 @@ def _cluster(args) -> int:
     from .clustering import ConvexClustering, read_csv
     from .clustering.datasets import adjusted_rand_index, read_labels
     from .clustering.figures import dendrogram_figure, path_figure
+    from .clustering.pathview import path_view_html
 
     def given(path: Path, flag: str) -> Path:
         if not path.is_file():
             raise ConfigError(f"{flag}{path}: no such file")
         return path
 
-    X, _ = read_csv(given(args.file, ""))
+    X, header = read_csv(given(args.file, ""))
     truth = read_labels(given(args.labels, "--labels ")) if args.labels else None
     names = read_labels(given(args.names, "--names ")) if args.names else None
     for what, column in (("--labels", truth), ("--names", names)):
         if column is not None and len(column) != len(X):
             raise ConfigError(f"{what} has {len(column)} rows, {args.file} has {len(X)}")
     k = args.n_clusters or (len(np.unique(truth)) if truth is not None else 2)
-    est = ConvexClustering(n_clusters=k, method=args.method, t=args.t, scale=args.scale)
-    est.fit(X)
     out = args.out or Path("runs") / f"cluster-{args.file.stem}"
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: is a file, not a folder")
+    if args.bicluster:
+        return _bicluster(args, X, header, truth, names, k, out)
+    if args.method == "cbass":
+        raise ConfigError("--method cbass biclusters: add --bicluster")
+    t = 1.05 if args.t is None else args.t
+    est = ConvexClustering(n_clusters=k, method=args.method, t=t, scale=args.scale)
+    est.fit(X)
     out.mkdir(parents=True, exist_ok=True)
-    rows = ["row,cluster" + (",name" if names is not None else "")]
-    for i, c in enumerate(est.labels_):
-        rows.append(f"{i},{c}" + (f",{names[i]}" if names is not None else ""))
-    (out / "labels.csv").write_text("\n".join(rows) + "\n")
+    _write_labels(out / "labels.csv", est.labels_, names)
     path = est.path_
     title = f"{args.file.stem}: {path.method}, t = {path.t:g}"
     figures = [
         dendrogram_figure(path, out / "dendrogram.png", n_clusters=k, names=names, title=title),
         path_figure(path, out / "path.png", labels=est.labels_, title=title),
     ]
+    (out / "path.html").write_text(path_view_html(path, title=title, names=names))
     n, p = X.shape
     ari = f", ARI {adjusted_rand_index(est.labels_, truth):.4f}" if truth is not None else ""
     print(
@@ -664,7 +689,110 @@ def _cluster(args) -> int:
         f"{len(path.gammas)} kept iterates in {path.seconds:.3f}s; {k} clusters "
         f"(sizes {np.bincount(est.labels_).tolist()}){ari}"
     )
-    print("wrote " + ", ".join(map(str, [out / "labels.csv", *figures])))
+    print("wrote " + ", ".join(map(str, [out / "labels.csv", *figures, out / "path.html"])))
+    return 0
+
+
+def _write_labels(file: Path, labels, names) -> None:
+    rows = ["row,cluster" + (",name" if names is not None else "")]
+    for i, c in enumerate(labels):
+        rows.append(f"{i},{c}" + (f",{names[i]}" if names is not None else ""))
+    file.write_text("\n".join(rows) + "\n")
+
+
+def _bicluster(args, X, header, truth, names, k, out: Path) -> int:
+    """``algoreg cluster --bicluster``: CBASS (or its exact mode) on rows and columns."""
+    import html
+
+    import numpy as np
+
+    from .clustering import ConvexBiclustering
+    from .clustering.datasets import adjusted_rand_index
+    from .clustering.figures import heatmap_figure, linkage_figure
+    from .clustering.pathview import path_view_fragment
+
+    if args.method == "carp-viz":
+        raise ConfigError("--method carp-viz has no biclustering variant; use carp or exact")
+    if args.scale:
+        raise ConfigError("--scale does not apply to --bicluster (the data is centered only)")
+    method = "exact" if args.method == "exact" else "cbass"
+    t = 1.01 if args.t is None else args.t
+    est = ConvexBiclustering(k, args.n_col_clusters, method=method, t=t)
+    est.fit(X)
+    path = est.path_
+    out.mkdir(parents=True, exist_ok=True)
+    _write_labels(out / "row_labels.csv", est.row_labels_, names)
+    _write_labels(out / "col_labels.csv", est.column_labels_, header)
+    stem = f"{args.file.stem}: {path.method}, t = {path.t:g}"
+    kc = args.n_col_clusters
+    figures = [
+        linkage_figure(
+            path.row_linkage,
+            out / "row_dendrogram.png",
+            n_clusters=k,
+            names=names,
+            title=f"{stem}, rows",
+        ),
+        linkage_figure(
+            path.col_linkage,
+            out / "col_dendrogram.png",
+            n_clusters=kc,
+            names=header,
+            title=f"{stem}, columns",
+            what="columns",
+        ),
+        heatmap_figure(
+            path,
+            out / "heatmap.png",
+            n_row_clusters=k,
+            n_col_clusters=kc,
+            row_names=names,
+            col_names=header,
+            title=stem,
+        ),
+    ]
+    views = [
+        path_view_fragment(
+            gammas=path.gammas,
+            U=path.U,
+            linkage=path.row_linkage,
+            names=names,
+            title=f"{stem}: rows",
+            what="rows",
+            element_id="rows",
+        ),
+        path_view_fragment(
+            gammas=path.gammas,
+            U=path.U.transpose(0, 2, 1),
+            linkage=path.col_linkage,
+            names=header,
+            title=f"{stem}: columns",
+            what="columns",
+            element_id="columns",
+        ),
+    ]
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<title>{html.escape(stem)}</title></head>\n<body style="margin:16px">\n'
+        + "\n".join(views)
+        + "\n</body></html>\n"
+    )
+    (out / "path.html").write_text(page)
+    n, p = X.shape
+    ari = (
+        f", row ARI {adjusted_rand_index(est.row_labels_, truth):.4f}" if truth is not None else ""
+    )
+    missing = int(np.isnan(X).sum())
+    print(
+        f"{args.file.name}: {n}×{p}"
+        + (f" ({missing} missing)" if missing else "")
+        + f", {path.method} t={path.t:g}: {path.n_iter} ADMM steps, {len(path.gammas)} kept "
+        f"iterates in {path.seconds:.3f}s; {k} row clusters (sizes "
+        f"{np.bincount(est.row_labels_).tolist()}), {kc} column clusters (sizes "
+        f"{np.bincount(est.column_labels_).tolist()}){ari}"
+    )
+    written = [out / "row_labels.csv", out / "col_labels.csv", *figures, out / "path.html"]
+    print("wrote " + ", ".join(map(str, written)))
     return 0
 
 

@@ -7,11 +7,14 @@
 
 Modules: :mod:`.data` (checks, centering, CSV), :mod:`.weights` (Gaussian k-NN weights and
 D), :mod:`.admm` (the splitting, prox steps, exact solve), :mod:`.path` (CARP, CARP-VIZ,
-exact path), :mod:`.tree` (merges, linkage, cuts), :mod:`.estimator` (scikit-learn style),
-:mod:`.compare` (distance to the exact solutions), :mod:`.datasets` and :mod:`.study` (the
-study trial kind ``convex_clustering``), :mod:`.figures` (dendrogram, path on the principal
-components; ``algoreg cluster``).
-Names load on first use: ``ConvexClustering`` needs scikit-learn (``algoreg[sklearn]``).
+exact path), :mod:`.bicluster` (CBASS: convex biclustering, missing entries), :mod:`.tree`
+(merges, linkage, cuts), :mod:`.estimator` (scikit-learn style), :mod:`.compare` (distance to
+the exact solutions), :mod:`.datasets` and :mod:`.study` (the study trial kind
+``convex_clustering``), :mod:`.figures` (dendrogram, path on the principal components, the
+biclustering heat map; ``algoreg cluster``), :mod:`.pathview` (the dynamic path view: a
+self-contained HTML slider along γ).
+Names load on first use: ``ConvexClustering`` and ``ConvexBiclustering`` need scikit-learn
+(``algoreg[sklearn]``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from typing import Any
 
 _EXPORTS = {
     "ConvexClustering": "estimator",
+    "ConvexBiclustering": "estimator",
+    "BiclusterPath": "bicluster",
+    "bicluster_path": "bicluster",
+    "balanced_weights": "bicluster",
+    "path_view_html": "pathview",
+    "path_view_fragment": "pathview",
     "ClusterPath": "path",
     "carp": "path",
     "exact_path": "path",

@@ -22,11 +22,13 @@ class NonNumericDataError(ConfigError, TypeError):
     NumPy and scikit-learn)."""
 
 
-def check_data(X: Any, name: str = "X") -> np.ndarray:
+def check_data(X: Any, name: str = "X", *, missing: bool = False) -> np.ndarray:
     """Return ``X`` as a float64 ``(n, p)`` array with n ≥ 2, p ≥ 1 and finite entries.
 
     Errors are :class:`ConfigError` naming what is wrong: not numeric, not 2-D, fewer than two
-    observations, rows that are entirely missing (NaN), any other NaN or ±inf.
+    observations, rows that are entirely missing (NaN), any other NaN or ±inf. With
+    ``missing=True`` (convex biclustering imputes them) NaN entries are allowed, but not a row
+    or a column that is entirely missing.
     """
     if hasattr(X, "toarray"):
         raise ConfigError(f"{name}: sparse input is not supported; pass a dense array")
@@ -55,13 +57,20 @@ def check_data(X: Any, name: str = "X") -> np.ndarray:
                 f"{name} has {empty.size} row(s) that are entirely missing (NaN), first rows "
                 f"{empty[:5].tolist()}: drop them before clustering"
             )
+        empty = np.flatnonzero(nan.all(axis=0))
+        if missing and empty.size:
+            raise ConfigError(
+                f"{name} has {empty.size} column(s) that are entirely missing (NaN), first "
+                f"columns {empty[:5].tolist()}: drop them before biclustering"
+            )
         i, j = np.argwhere(nan)[0]
-        raise ConfigError(
-            f"{name} has {int(nan.sum())} missing (NaN) entries, first at row {i}, column {j}: "
-            "convex clustering needs complete data; impute them first"
-        )
-    if not np.isfinite(A).all():
-        i, j = np.argwhere(~np.isfinite(A))[0]
+        if not missing:
+            raise ConfigError(
+                f"{name} has {int(nan.sum())} missing (NaN) entries, first at row {i}, column "
+                f"{j}: convex clustering needs complete data; impute them first (or bicluster)"
+            )
+    if np.isinf(A).any():
+        i, j = np.argwhere(np.isinf(A))[0]
         raise ConfigError(f"{name} has an infinite entry (inf) at row {i}, column {j}")
     return A
 

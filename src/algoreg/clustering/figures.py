@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .bicluster import BiclusterPath
 from .path import ClusterPath
 
 MAX_LEAF_LABELS = 60  # more leaves than this are drawn without names
@@ -29,6 +30,17 @@ def _pyplot():
     return plt
 
 
+def _log_heights(linkage: np.ndarray) -> tuple[np.ndarray, float]:
+    """The linkage with heights log10(γ) − log10(floor) over at most four decades below the
+    last merge (merges below the floor, e.g. of duplicate rows, drawn at it); and the floor."""
+    Z = linkage.copy()
+    positive = Z[:, 2][Z[:, 2] > 0]
+    floor = max(positive.min() / 2, positive.max() * 1e-4) if positive.size else 1.0
+    log_floor = float(np.log10(floor))
+    Z[:, 2] = np.log10(np.maximum(Z[:, 2], floor)) - log_floor  # γ spans decades
+    return Z, log_floor
+
+
 def dendrogram_figure(
     path: ClusterPath,
     out: str | Path,
@@ -40,14 +52,24 @@ def dendrogram_figure(
     """SciPy's dendrogram of ``path.linkage`` (heights: γ on a log scale over at most four
     decades below the last merge), coloured by the cut at ``n_clusters``; leaf names when
     there are at most :data:`MAX_LEAF_LABELS`."""
+    title = title or f"{path.method} dendrogram (t = {path.t:g})"
+    return linkage_figure(path.linkage, out, n_clusters=n_clusters, names=names, title=title)
+
+
+def linkage_figure(
+    linkage: np.ndarray,
+    out: str | Path,
+    *,
+    n_clusters: int | None = None,
+    names: Sequence[str] | None = None,
+    title: str = "",
+    what: str = "observations",
+) -> Path:
+    """The dendrogram of any path linkage (heights in γ), as :func:`dendrogram_figure`."""
     from scipy.cluster.hierarchy import dendrogram
 
     plt = _pyplot()
-    Z = path.linkage.copy()
-    positive = Z[:, 2][Z[:, 2] > 0]
-    floor = max(positive.min() / 2, positive.max() * 1e-4) if positive.size else 1.0
-    log_floor = float(np.log10(floor))  # merges below (duplicate rows) are drawn at it
-    Z[:, 2] = np.log10(np.maximum(Z[:, 2], floor)) - log_floor  # γ spans decades
+    Z, log_floor = _log_heights(linkage)
     n = len(Z) + 1
     threshold = None
     if n_clusters is not None and 1 < n_clusters <= n:
@@ -67,11 +89,83 @@ def dendrogram_figure(
     decades = np.arange(np.ceil(log_floor), np.ceil(log_floor + Z[:, 2].max()) + 1)
     ax.set_yticks(decades - log_floor, [f"$10^{{{int(d)}}}$" for d in decades])
     ax.set_ylabel("γ at the merge")
-    ax.set_xlabel(f"{n} observations" + ("" if show_names else " (leaves)"))
+    ax.set_xlabel(f"{n} {what}" + ("" if show_names else " (leaves)"))
     if threshold is not None:
         ax.axhline(threshold, color="k", lw=0.8, ls="--")
-    ax.set_title(title or f"{path.method} dendrogram (t = {path.t:g})")
+    ax.set_title(title)
     fig.tight_layout()
+    out = Path(out)
+    fig.savefig(out, dpi=150)
+    plt.close(fig)
+    return out
+
+
+def heatmap_figure(
+    path: BiclusterPath,
+    out: str | Path,
+    *,
+    n_row_clusters: int = 2,
+    n_col_clusters: int = 2,
+    level: int | None = None,
+    row_names: Sequence[str] | None = None,
+    col_names: Sequence[str] | None = None,
+    title: str = "",
+) -> Path:
+    """The cluster heat map of a biclustering path: U at kept iterate ``level`` (default: the
+    first with the cuts' numbers of clusters, :meth:`BiclusterPath.level`), its rows and
+    columns in the order of the row and column dendrograms (drawn beside it, heights γ on a
+    log scale), lines between the clusters of the cuts; names when at most
+    :data:`MAX_LEAF_LABELS`."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    plt = _pyplot()
+    if level is None:
+        level = path.level(n_row_clusters, n_col_clusters)
+    Zr, _ = _log_heights(path.row_linkage)
+    Zc, _ = _log_heights(path.col_linkage)
+    n, p = path.U.shape[1:]
+    fig = plt.figure(figsize=(min(5 + 0.12 * p, 16), min(3.5 + 0.14 * n, 14)))
+    named = row_names is not None and n <= MAX_LEAF_LABELS
+    grid = fig.add_gridspec(
+        2, 4, width_ratios=[1.2, 5, 1.1 if named else 0.1, 0.2], height_ratios=[1.2, 5]
+    )
+    ax_top, ax_left = fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 0])
+    ax, ax_bar = fig.add_subplot(grid[1, 1]), fig.add_subplot(grid[1, 3])
+    ax.yaxis.tick_right()
+    kw = {"no_labels": True, "color_threshold": 0, "above_threshold_color": "0.4"}
+    cols = dendrogram(Zc, ax=ax_top, **kw)["leaves"]
+    rows = dendrogram(Zr, ax=ax_left, orientation="left", **kw)["leaves"]
+    rows = rows[::-1]  # the left dendrogram's first leaf is at the bottom
+    for a in (ax_top, ax_left):
+        a.set_axis_off()
+    U = path.U[level][np.ix_(rows, cols)]
+    lim = float(np.abs(U).max()) or 1.0
+    image = ax.imshow(U, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim)
+    for labels, order, line in (
+        (path.row_cut(n_row_clusters), rows, ax.axhline),
+        (path.col_cut(n_col_clusters), cols, ax.axvline),
+    ):
+        ordered = labels[order]
+        for b in np.flatnonzero(ordered[1:] != ordered[:-1]):
+            line(b + 0.5, color="k", lw=0.8)
+    for names, size, setter in (
+        (row_names, n, ax.set_yticks),
+        (col_names, p, ax.set_xticks),
+    ):
+        if names is not None and size <= MAX_LEAF_LABELS:
+            order = rows if setter == ax.set_yticks else cols
+            setter(np.arange(size), [str(names[i]) for i in order], fontsize=6)
+        else:
+            setter([])
+    if col_names is not None and p <= MAX_LEAF_LABELS:
+        ax.tick_params(axis="x", labelrotation=90)
+    fig.colorbar(image, cax=ax_bar)
+    gamma = path.gammas[level]
+    fig.suptitle(
+        (title or f"{path.method} biclustering (t = {path.t:g})")
+        + f"\nU at γ = {gamma:.3g}: {n_row_clusters} row × {n_col_clusters} column clusters",
+        fontsize=9,
+    )
     out = Path(out)
     fig.savefig(out, dpi=150)
     plt.close(fig)

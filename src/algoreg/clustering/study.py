@@ -1,5 +1,5 @@
 """Convex clustering as a study: the trial kind ``convex_clustering`` (presets
-``weylandt2020`` and ``weylandt2020-cuts``).
+``weylandt2020``, ``weylandt2020-cuts`` and ``weylandt2020-cbass``).
 
 A trial reads its data set from ``[problem]`` (:mod:`.datasets`), preprocesses it, builds
 the Gaussian k-NN weights and computes the path by ``method`` (:mod:`.path`); its metrics:
@@ -12,6 +12,16 @@ the Gaussian k-NN weights and computes the path by ``method`` (:mod:`.path`); it
 - with ``vs_exact``: the exact path on the same γ grid (``exact_s``, ``exact_iterations``,
   ``speedup`` = exact_s / fit_s) and ``path_error`` / ``mean_path_error``, the largest and
   mean relative distance of the path's iterates to the exact solutions (:mod:`.compare`).
+
+``method = "cbass"`` or ``"cbass-exact"`` biclusters instead (:mod:`.bicluster`: rows and
+columns at once, missing entries allowed; ``center`` subtracts the grand mean, ``scale`` must
+be false): ``kept``, ``iterations``, ``fit_s`` as above, ``k_nn`` / ``col_k_nn``
+and ``n_edges`` (rows and columns), ``monotone`` (both linkages); with labels, ``ari`` of the
+row cut; with ``vs_exact`` (CBASS only) the exact biclustering path on the same grid as above
+and ``cut_agreement``, the mean adjusted Rand index between CBASS's and the exact path's
+row cuts and column cuts at 2…10 clusters (at most half the rows / columns), and
+``tree_agreement``, the smaller of the row and column dendrograms' correlations of log
+cophenetic heights (:func:`cophenetic_agreement`).
 
 The ``*_s`` metrics and ``speedup`` are measured times (:data:`TIMINGS`); every other metric
 is a pure function of the config.
@@ -26,6 +36,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, check_bool, check_choice, check_int, check_real
+from .bicluster import (
+    BiclusterPath,
+    balanced_weights,
+    bicluster_path,
+    bicluster_path_errors,
+    center_global,
+    fill_missing,
+)
 from .compare import path_errors
 from .data import check_data, preprocess
 from .datasets import adjusted_rand_index, load_dataset
@@ -33,6 +51,8 @@ from .path import METHODS, ClusterPath, carp, check_path_params, exact_path
 from .weights import gaussian_knn_weights
 
 TIMINGS = ("fit_s", "weights_s", "exact_s", "speedup")
+BICLUSTER = {"cbass": "cbass", "cbass-exact": "exact"}  # study method → bicluster_path method
+STUDY_METHODS = (*METHODS, *BICLUSTER)
 
 
 @dataclass(frozen=True)
@@ -58,7 +78,7 @@ class ClusteringSettings:
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
 
-        put("method", check_choice("method", self.method, METHODS))
+        put("method", check_choice("method", self.method, STUDY_METHODS))
         t, epsilon, _ = check_path_params(self.t, self.epsilon, 1)
         put("t", t)
         put("epsilon", epsilon)
@@ -75,8 +95,15 @@ class ClusteringSettings:
         if self.n_clusters is not None:
             put("n_clusters", check_int("n_clusters", self.n_clusters, low=1))
         put("vs_exact", check_bool("vs_exact", self.vs_exact))
-        if self.vs_exact and self.method == "exact":
-            raise ConfigError("vs_exact compares a CARP path with the exact one; method is exact")
+        if self.vs_exact and self.method in ("exact", "cbass-exact"):
+            raise ConfigError(
+                f"vs_exact compares a CARP or CBASS path with the exact one; method is "
+                f"{self.method}"
+            )
+        if self.method in BICLUSTER and self.q != 2:
+            raise ConfigError(f"q: biclustering fuses with the 2-norm only, got q={self.q}")
+        if self.method in BICLUSTER and self.scale:
+            raise ConfigError("scale: biclustering does not scale columns (it centers only)")
 
 
 def fit_path(X: np.ndarray, s: ClusteringSettings, graph: Any) -> ClusterPath:
@@ -96,6 +123,8 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     """One clustering trial (see the module)."""
     s = ClusteringSettings(**{k: v for k, v in config["model"].items() if k != "kind"})
     X, labels = load_dataset(config["problem"])
+    if s.method in BICLUSTER:
+        return run_bicluster(X, labels, s, config["problem"]["data"])
     X = preprocess(check_data(X, config["problem"]["data"]), center=s.center, scale=s.scale)
     start = time.perf_counter()
     graph = gaussian_knn_weights(X, phi=s.phi, k=s.k)
@@ -137,6 +166,91 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def cut_agreement(a: BiclusterPath, b: BiclusterPath, ks: range = range(2, 11)) -> float:
+    """The mean ARI between the row cuts, and between the column cuts, of two biclustering
+    paths at k ∈ ``ks`` clusters (k at most half the rows / columns). A near-tie between two
+    merges can swap them and make one cut disagree; :func:`tree_agreement` is not sensitive
+    to that."""
+    scores = [adjusted_rand_index(a.row_cut(k), b.row_cut(k)) for k in ks if 2 * k <= a.rows.n]
+    scores += [adjusted_rand_index(a.col_cut(k), b.col_cut(k)) for k in ks if 2 * k <= a.cols.n]
+    return float(np.mean(scores)) if scores else 1.0
+
+
+def cophenetic_agreement(Za: np.ndarray, Zb: np.ndarray) -> float:
+    """Pearson correlation of the log cophenetic heights (the γ at which each pair of leaves
+    first shares a cluster) of two linkages of the same leaves; 1 for the same tree up to a
+    common scale of γ."""
+    from scipy.cluster.hierarchy import cophenet
+
+    x, y = cophenet(Za), cophenet(Zb)
+    positive = np.concatenate([x[x > 0], y[y > 0]])
+    if positive.size == 0:
+        return 1.0
+    floor = positive.min() / 2
+    x, y = np.log(np.maximum(x, floor)), np.log(np.maximum(y, floor))
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float(np.ptp(x) == np.ptp(y))
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def tree_agreement(a: BiclusterPath, b: BiclusterPath) -> float:
+    """The smaller of the row and the column dendrograms' :func:`cophenetic_agreement`."""
+    return min(
+        cophenetic_agreement(a.row_linkage, b.row_linkage),
+        cophenetic_agreement(a.col_linkage, b.col_linkage),
+    )
+
+
+def run_bicluster(
+    X: np.ndarray, labels: np.ndarray | None, s: ClusteringSettings, name: str
+) -> dict[str, Any]:
+    """One biclustering trial (``method`` cbass or cbass-exact; see the module)."""
+    X = check_data(X, name, missing=True)
+    X = center_global(X) if s.center else X
+    start = time.perf_counter()
+    rows, cols = balanced_weights(fill_missing(X), phi=s.phi, k=s.k)
+    weights_s = time.perf_counter() - start
+    common = {"t": s.t, "rho": s.rho, "epsilon": s.epsilon, "tol": s.tol}
+    path = bicluster_path(X, rows, cols, method=BICLUSTER[s.method], burn_in=s.burn_in, **common)
+    n, p = X.shape
+    metrics = {
+        "fit_s": path.seconds,
+        "weights_s": weights_s,
+        "iterations": float(path.n_iter),
+        "kept": float(len(path.gammas)),
+        "k_nn": float(rows.k if rows.k is not None else n - 1),
+        "col_k_nn": float(cols.k if cols.k is not None else p - 1),
+        "n_edges": float(rows.n_edges + cols.n_edges),
+        "monotone": float(monotone(path.row_linkage, n) and monotone(path.col_linkage, p)),
+    }
+    n_clusters = s.n_clusters or (len(np.unique(labels)) if labels is not None else None)
+    if n_clusters is not None:
+        if n_clusters > n:
+            raise ConfigError(f"n_clusters={n_clusters} exceeds the {n} rows")
+        metrics["n_clusters"] = float(n_clusters)
+        if labels is not None:
+            metrics["ari"] = adjusted_rand_index(path.row_cut(n_clusters), labels)
+    if s.vs_exact:
+        exact = bicluster_path(X, rows, cols, method="exact", **common)
+        _, errors = bicluster_path_errors(path, X, rho=s.rho)
+        metrics.update(
+            exact_s=exact.seconds,
+            exact_iterations=float(exact.n_iter),
+            speedup=exact.seconds / path.seconds,
+            path_error=float(errors.max()),
+            mean_path_error=float(errors.mean()),
+            cut_agreement=cut_agreement(path, exact),
+            tree_agreement=tree_agreement(path, exact),
+        )
+    done = path.finished
+    return {
+        "metrics": metrics,
+        "status": "converged" if done else "max_steps",
+        "steps": path.n_iter,
+    }
+
+
 def label(settings: dict[str, Any], with_lam: bool = True) -> str:
-    """The method name in tables: ``carp``, ``carp-viz`` or ``exact`` (``q=1`` added)."""
+    """The method name in tables: ``carp``, ``carp-viz``, ``exact``, ``cbass`` or
+    ``cbass-exact`` (``q=1`` added)."""
     return settings["method"] + (" q=1" if settings["q"] == 1 else "")

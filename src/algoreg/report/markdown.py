@@ -70,6 +70,7 @@ PAGE_ORDER = (
     "linear-endtoend",
     "weylandt2020",
     "weylandt2020-cuts",
+    "weylandt2020-cbass",
 )
 
 
