@@ -103,3 +103,42 @@ def test_bad_arguments(path):
         path_view_fragment(path, element_id="x y")
     with pytest.raises(ConfigError, match="max_frames must be >= 2"):
         path_view_fragment(path, max_frames=1)
+
+
+def _clustering_row(method="carp", t=1.05, data="iris", path=None, **extra):
+    import dataclasses
+
+    from algoreg.clustering.study import ClusteringSettings
+
+    settings = dataclasses.asdict(ClusteringSettings(method=method, t=t))
+    row = {f"model.{k}": v for k, v in settings.items()}
+    row.update({"model.kind": "convex_clustering", "status": "converged"})
+    row.update({"problem.data": data, "problem.path": path, "problem.labels": None, **extra})
+    return row
+
+
+def test_the_report_section_draws_one_path_per_data_set_from_the_plainest_trial(tmp_path):
+    """The HTML report's clustering section recomputes one path per data set (CARP preferred,
+    t nearest the default), as self-contained path views; an unreadable data folder is named,
+    not dropped."""
+    pytest.importorskip("sklearn")
+    from types import SimpleNamespace
+
+    from algoreg.clustering.report_section import chosen_trials, render
+
+    rows = [
+        _clustering_row("exact", 1.05),
+        _clustering_row("carp", 1.1),
+        _clustering_row("carp", 1.05),
+        _clustering_row("carp", 1.05, data="gone", path=str(tmp_path / "nowhere")),
+    ]
+    chosen = chosen_trials(rows)
+    assert list(chosen) == ["gone", "iris"]
+    assert chosen["iris"]["model.method"] == "carp" and chosen["iris"]["model.t"] == 1.05
+    page = render(SimpleNamespace(name="my study", rows=rows))
+    assert 'id="my-study-iris-path"' in page  # one view for iris, ids safe for the page
+    assert page.count('class="algoreg-pathview"') == 1
+    assert "No path view of gone" in page and "does not exist" in page
+    assert not re.search(r'(src|href)="https?://', page)
+    data = json.loads(re.search(r'id="my-study-iris-path-data"[^>]*>(.*?)</script>', page, re.S)[1])
+    assert data["what"] == "observations" and len(data["gammas"]) > 10

@@ -709,7 +709,7 @@ def _bicluster(args, X, header, truth, names, k, out: Path) -> int:
     from .clustering import ConvexBiclustering
     from .clustering.datasets import adjusted_rand_index
     from .clustering.figures import heatmap_figure, linkage_figure
-    from .clustering.pathview import path_view_fragment
+    from .clustering.pathview import bicluster_views
 
     if args.method == "carp-viz":
         raise ConfigError("--method carp-viz has no biclustering variant; use carp or exact")
@@ -751,26 +751,7 @@ def _bicluster(args, X, header, truth, names, k, out: Path) -> int:
             title=stem,
         ),
     ]
-    views = [
-        path_view_fragment(
-            gammas=path.gammas,
-            U=path.U,
-            linkage=path.row_linkage,
-            names=names,
-            title=f"{stem}: rows",
-            what="rows",
-            element_id="rows",
-        ),
-        path_view_fragment(
-            gammas=path.gammas,
-            U=path.U.transpose(0, 2, 1),
-            linkage=path.col_linkage,
-            names=header,
-            title=f"{stem}: columns",
-            what="columns",
-            element_id="columns",
-        ),
-    ]
+    views = bicluster_views(path, row_names=names, col_names=header, title=stem)
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<title>{html.escape(stem)}</title></head>\n<body style="margin:16px">\n'

@@ -160,6 +160,33 @@ def path_view_fragment(
     )
 
 
+def bicluster_views(
+    path: Any,
+    *,
+    row_names: Sequence[str] | None = None,
+    col_names: Sequence[str] | None = None,
+    title: str = "",
+    prefix: str = "",
+) -> list[str]:
+    """The two views of a :class:`~algoreg.clustering.bicluster.BiclusterPath`: its rows, and
+    its columns (U transposed), with element ids ``{prefix}rows`` and ``{prefix}columns``."""
+    return [
+        path_view_fragment(
+            gammas=path.gammas,
+            U=U,
+            linkage=linkage,
+            names=names,
+            title=f"{title}: {what}" if title else what,
+            what=what,
+            element_id=f"{prefix}{what}",
+        )
+        for what, U, linkage, names in (
+            ("rows", path.U, path.row_linkage, row_names),
+            ("columns", path.U.transpose(0, 2, 1), path.col_linkage, col_names),
+        )
+    ]
+
+
 def path_view_html(path: Any = None, *, title: str = "", **kwargs: Any) -> str:
     """A full self-contained HTML page holding :func:`path_view_fragment`."""
     fragment = path_view_fragment(path, title=title, **kwargs)

@@ -57,6 +57,15 @@ def register_section(kind: str, render: SectionRenderer) -> SectionRenderer:
     return render
 
 
+def _builtin_sections() -> None:
+    """Register the sections the package itself provides (once): convex clustering's path
+    views (:mod:`algoreg.clustering.report_section`)."""
+    if "convex_clustering" not in SECTION_RENDERERS:
+        from ..clustering.report_section import render
+
+        register_section("convex_clustering", render)
+
+
 def plotly_js() -> str:
     """Plotly's bundled JavaScript (a clear error when the ``report`` extra is missing)."""
     try:
@@ -185,6 +194,7 @@ def study_section(report: StudyReport, source: str, *, links: str = "") -> HtmlS
             " table).</p>",
         ]
     out += _trials_block()
+    _builtin_sections()
     extra = SECTION_RENDERERS.get(str(rows[0].get("model.kind", "")))
     if extra is not None:
         out.append(extra(report))
