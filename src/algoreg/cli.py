@@ -658,7 +658,7 @@ def _cluster(args) -> int:
 
     X, header = read_csv(given(args.file, ""))
     truth = read_labels(given(args.labels, "--labels ")) if args.labels else None
-    names = read_labels(given(args.names, "--names ")) if args.names else None
+    names = [str(n) for n in read_labels(given(args.names, "--names "))] if args.names else None
     for what, column in (("--labels", truth), ("--names", names)):
         if column is not None and len(column) != len(X):
             raise ConfigError(f"{what} has {len(column)} rows, {args.file} has {len(X)}")

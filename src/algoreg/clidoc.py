@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import Any
 
-_SUPPRESSED = (argparse.SUPPRESS, None, False, [], ())
+_SUPPRESSED: tuple[Any, ...] = (argparse.SUPPRESS, None, False, [], ())
 
 
 def _subparsers(

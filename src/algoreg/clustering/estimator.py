@@ -94,7 +94,12 @@ class ConvexClustering(ClusterMixin, BaseEstimator):
 
     def _path(self, X: np.ndarray, graph: FusionGraph) -> ClusterPath:
         method = check_choice("method", self.method, METHODS)
-        common = {"t": self.t, "q": self.q, "rho": self.rho, "epsilon": self.epsilon}
+        common: dict[str, Any] = {
+            "t": self.t,
+            "q": self.q,
+            "rho": self.rho,
+            "epsilon": self.epsilon,
+        }
         if method == "exact":
             return exact_path(X, graph, tol=self.tol, max_iter=self.max_iter, **common)
         return carp(

@@ -81,7 +81,7 @@ def linkage_figure(
         Z,
         ax=ax,
         color_threshold=threshold,
-        labels=list(names) if show_names else None,
+        labels=list(names) if show_names and names is not None else None,
         no_labels=not show_names,
         above_threshold_color="0.55",
         leaf_font_size=7,

@@ -66,11 +66,11 @@ def path_fragments(row: dict[str, Any], prefix: str) -> list[str]:
         X = check_data(X, problem["data"], missing=True)
         X = center_global(X) if s.center else X
         rows, cols = balanced_weights(fill_missing(X), phi=s.phi, k=s.k)
-        path = bicluster_path(
+        bipath = bicluster_path(
             X, rows, cols, method=BICLUSTER[s.method], burn_in=s.burn_in, t=s.t, rho=s.rho,
             epsilon=s.epsilon, tol=s.tol,
         )  # fmt: skip
-        return bicluster_views(path, title=title, prefix=prefix)
+        return bicluster_views(bipath, title=title, prefix=prefix)
     X = preprocess(check_data(np.asarray(X), problem["data"]), center=s.center, scale=s.scale)
     path = fit_path(X, s, gaussian_knn_weights(X, phi=s.phi, k=s.k))
     return [path_view_fragment(path, title=title, element_id=f"{prefix}path")]

@@ -108,7 +108,7 @@ class ClusteringSettings:
 
 def fit_path(X: np.ndarray, s: ClusteringSettings, graph: Any) -> ClusterPath:
     """The path of ``method`` on preprocessed ``X`` with fusion ``graph``."""
-    common = {"t": s.t, "q": s.q, "rho": s.rho, "epsilon": s.epsilon}
+    common: dict[str, Any] = {"t": s.t, "q": s.q, "rho": s.rho, "epsilon": s.epsilon}
     if s.method == "exact":
         return exact_path(X, graph, tol=s.tol, **common)
     return carp(X, graph, burn_in=s.burn_in, back_track=s.method == "carp-viz", **common)
@@ -135,7 +135,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
         "weights_s": weights_s,
         "iterations": float(path.n_iter),
         "kept": float(len(path.gammas)),
-        "phi": float(graph.phi),
+        "phi": float("nan") if graph.phi is None else float(graph.phi),
         "k_nn": float(graph.k if graph.k is not None else len(X) - 1),
         "n_edges": float(graph.n_edges),
         "monotone": float(monotone(path.linkage, len(X))),
@@ -210,7 +210,7 @@ def run_bicluster(
     start = time.perf_counter()
     rows, cols = balanced_weights(fill_missing(X), phi=s.phi, k=s.k)
     weights_s = time.perf_counter() - start
-    common = {"t": s.t, "rho": s.rho, "epsilon": s.epsilon, "tol": s.tol}
+    common: dict[str, Any] = {"t": s.t, "rho": s.rho, "epsilon": s.epsilon, "tol": s.tol}
     path = bicluster_path(X, rows, cols, method=BICLUSTER[s.method], burn_in=s.burn_in, **common)
     n, p = X.shape
     metrics = {

@@ -93,7 +93,7 @@ def _axes(i: int) -> Spec:
 
 
 def _positive(rows: Sequence[dict[str, Any]], y: str) -> bool:
-    vals = [r.get(y) for r in rows if isinstance(r.get(y), int | float)]
+    vals = [float(v) for r in rows if isinstance(v := r.get(y), int | float)]
     return all(v > 0 for v in vals if not math.isnan(v))
 
 

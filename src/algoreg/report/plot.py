@@ -101,7 +101,7 @@ def plot_summary(
             ax.annotate(label, (ax.get_xlim()[0], ref), fontsize=8, color="gray", va="bottom")
         if log_natural(y) and positive:
             (ax.set_xscale if single else ax.set_yscale)("log")
-        if value is not None or facet:
+        if facet:
             ax.set_title(facet_title(facet, value), fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
     what = f"{y} (mean ± sd over seeds)"
