@@ -213,7 +213,10 @@ def prepare_batch(problems, model, penalties, optimizers, seeds, max_steps, tol,
     template = dataclasses.replace(active[0], lam=1.0) if active else None
     lam = [0.0 if p is None else p.lam for p in penalties]
     fdt = jnp.dtype(dtype)
-    data = {k: jnp.asarray(v, fdt) for k, v in problem_cls.stack(problems).items()}
+    data = {  # index arrays (sparse observations) stay integer
+        k: jnp.asarray(v, jnp.int32 if np.issubdtype(v.dtype, np.integer) else fdt)
+        for k, v in problem_cls.stack(problems).items()
+    }
     hyper = {n: jnp.asarray([o.params[n] for o in optimizers], fdt) for n in optimizers[0].params}
     const = TrialConst(
         data, hyper, jnp.asarray(lam, fdt), jnp.asarray(max_steps, jnp.int32), jnp.asarray(tol, fdt)

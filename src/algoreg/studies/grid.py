@@ -150,11 +150,11 @@ def batch_key(config: dict[str, Any]) -> str:
     """Trials with equal keys can share one batched engine program."""
     if not is_trained(config):
         return canonical_json({"baseline": config["model"]["kind"], "id": trial_id(config)})
-    from ..problems import BATCH_FIELDS
+    from ..problems import batch_fields
 
     problem = config["problem"]
     penalty = {k: v for k, v in config["penalty"].items() if k != "lam"}
-    fields = [problem.get(k) for k in BATCH_FIELDS.get(problem["kind"], ())]
+    fields = [problem.get(k) for k in batch_fields(problem)]
     return canonical_json(
         {
             "problem": [problem["kind"], problem["shape"], *fields],
