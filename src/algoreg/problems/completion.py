@@ -9,8 +9,6 @@ from ..errors import ConfigError, check_int, check_real, check_shape
 from .base import Array, Problem, relative_error
 from .truth import low_rank
 
-DENSE_MAX_ENTRIES = 2**22  # see algoreg.problems.sparse (the storage rule)
-
 
 class CompletionProblem(Problem):
     """Observed entries ``M_ij = W*_ij + noise`` for (i, j) in Ω (a boolean ``mask``).
@@ -166,10 +164,10 @@ def completion(
     (index arrays, truth kept as factors, test error on held-out sampled entries; its own
     random streams, so not nested in n_obs).
     """
+    from .sparse import DENSE_MAX_ENTRIES, sparse_completion
+
     a = check_completion(shape, rank, n_obs, noise, validation, seed)
     if a["shape"][0] * a["shape"][1] > DENSE_MAX_ENTRIES:
-        from .sparse import sparse_completion
-
         return sparse_completion(
             a["shape"], a["rank"], a["n_obs"], noise=a["noise"], validation=a["validation"],
             seed=a["seed"],

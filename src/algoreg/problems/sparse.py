@@ -20,15 +20,15 @@ import numpy as np
 from ..errors import ConfigError, check_int, check_real, check_shape
 from ..penalties.factored import factored_distance_sq, factored_frobenius_sq
 from .base import Array, Problem
-from .completion import DENSE_MAX_ENTRIES
 from .sampled import entry_values, sampled_sq_loss, sorted_entries
 
-# the rule (DENSE_MAX_ENTRIES, defined beside the dense problem): completion stores a dense mask
-# up to that many matrix entries m·n (2²²) and index arrays above it. A dense trial holds four
+# the rule: completion stores a dense mask up to DENSE_MAX_ENTRIES matrix entries m·n (2²²)
+# and index arrays above it. A dense trial holds four
 # m × n arrays (mask, validation mask, observations, truth: 64 MB in float32 at that size) and
 # its loss costs O(mn) a step whatever |Ω|; the sparse one holds O(|Ω|) and costs O(|Ω|k) with
 # a model that has factors. Below it every existing study keeps its exact definitions (test
 # error over all unobserved entries, the unobserved maximum).
+DENSE_MAX_ENTRIES = 2**22
 # held-out test entries drawn when the unobserved entries are more than this (else all of them)
 TEST_ENTRIES = 2**17
 
