@@ -169,3 +169,39 @@ def test_bad_sparse_entries_are_named():
         SparseCompletionProblem((5, 5), [1], [2], [1.0], val=([1], [2], [0.5]))
     with pytest.raises(ConfigError, match="n_test"):
         ar.problems.sparse_completion(shape=(5, 5), rank=1, n_obs=20, n_test=6)
+
+
+def _ratings_pair():
+    from algoreg.problems import Ratings, RatingsProblem
+    from algoreg.problems.ratings import hold_out
+
+    rng = np.random.default_rng(5)
+    m, n = 40, 30
+    keys = rng.choice(m * n, 500, replace=False)
+    values = rng.integers(1, 6, 500).astype(float)
+    ratings = Ratings(keys // n, keys % n, values, (m, n))
+    train, test = ratings.subset(np.arange(400)), ratings.subset(np.arange(400, 500))
+    dense = hold_out(RatingsProblem(train, test), 0.1, seed=1)
+    return dense, ar.problems.SparseRatingsProblem.from_ratings(dense)
+
+
+def test_sparse_ratings_equal_the_dense_ratings_problem():
+    dense, sparse = _ratings_pair()
+    model = ar.models.get("factored", rank=3, init_scale=0.3, bias=True)
+    kw = {
+        "penalty": ar.penalties.ratio(0.01),
+        "optimizer": ar.optim.adam(learning_rate=0.02),
+        "max_steps": 200,
+        "log_every": 50,
+        "dtype": "float64",
+    }
+    a, b = ar.fit(dense, model, **kw), ar.fit(sparse, model, **kw)
+    keys = ("train_loss", "rmse", "mae", "rmse_clipped", "mae_clipped", "train_rmse", "val_error")
+    for key in keys:
+        np.testing.assert_allclose(a.history[key], b.history[key], rtol=1e-8, err_msg=key)
+    assert a.history["train_rmse"][-1] < 0.5 * a.history["train_rmse"][0]  # it trained
+    with jax.enable_x64(True):  # a dense W scores the same on the sparse problem
+        W = jnp.asarray(a.matrix)
+        sd, dd = _data(sparse), {k: jnp.asarray(v) for k, v in dense.data().items()}
+        for key, value in dense.metrics(W, dd).items():
+            np.testing.assert_allclose(sparse.metrics(W, sd)[key], value, rtol=1e-6, err_msg=key)

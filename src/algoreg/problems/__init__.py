@@ -19,6 +19,7 @@ from .sensing import SensingProblem, check_sensing, sensing
 from .sparse import (
     DENSE_MAX_ENTRIES,
     SparseCompletionProblem,
+    SparseRatingsProblem,
     check_sparse_completion,
     sparse_completion,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "RatingsProblem",
     "SensingProblem",
     "SparseCompletionProblem",
+    "SparseRatingsProblem",
     "bias_baseline",
     "check_completion",
     "check_entries",

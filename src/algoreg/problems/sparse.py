@@ -325,3 +325,83 @@ def sparse_completion(
         noise=a["noise"],
         seed=a["seed"],
     )
+
+
+class SparseRatingsProblem(Problem):
+    """A :class:`~algoreg.problems.RatingsProblem` with its ratings as index arrays: the same
+    loss Σ_Ω (μ₀ + W − R)²/|Ω| and metrics (``rmse``, ``mae``, their clipped forms,
+    ``test_error`` = ``rmse``, ``train_rmse``, ``val_error``), read from a model's factors
+    without forming W (or gathered from a dense W). Memory O(|Ω| + |T| + |V|) instead of three
+    m × n arrays. Make one with :meth:`from_ratings`."""
+
+    kind = "ratings"
+    reads_factors = True
+
+    def __init__(self, problem) -> None:
+        self.source = problem
+        self.shape, self.n_obs, self.n_test = problem.shape, problem.n_obs, problem.n_test
+        self.offset, self.rating_range = problem.offset, problem.rating_range
+        self.center, self.name = problem.center, problem.name
+
+    @classmethod
+    def from_ratings(cls, problem) -> SparseRatingsProblem:
+        """The sparse form of a (validated) dense ratings problem."""
+        return cls(problem)
+
+    def predict(self, W: np.ndarray) -> np.ndarray:
+        """Predicted ratings ``μ₀ + W`` (unclipped)."""
+        return np.asarray(W, dtype=np.float64) + self.offset
+
+    def signature(self) -> tuple:
+        val = 0 if self.source.val is None else len(self.source.val)
+        return (type(self).__name__, self.shape, (self.n_obs, self.n_test, val))
+
+    def data(self) -> dict[str, np.ndarray]:
+        p = self.source
+        val = p.val
+        empty = np.zeros(0, np.int64)
+        low, high = self.rating_range
+        return {
+            **sorted_entries(p.train.users, p.train.items, p.train.values - self.offset),
+            "test_rows": p.test.users.astype(np.int32),
+            "test_cols": p.test.items.astype(np.int32),
+            "test_values": p.test.values,
+            "val_rows": (empty if val is None else val.users).astype(np.int32),
+            "val_cols": (empty if val is None else val.items).astype(np.int32),
+            "val_values": np.zeros(0) if val is None else val.values,
+            "offset": np.asarray(self.offset),
+            "low": np.asarray(low),
+            "high": np.asarray(high),
+        }
+
+    @staticmethod
+    def loss(W: Array, data: dict[str, Array]) -> Array:
+        if isinstance(W, tuple):
+            return sampled_sq_loss(*W, data)
+        pred = W[data["rows"], data["cols"]]
+        return jnp.sum((pred - data["values"]) ** 2) / data["n_obs"]
+
+    @staticmethod
+    def metrics(W: Array, data: dict[str, Array]) -> dict[str, Array]:
+        def pred(prefix):
+            return entry_values(W, data[f"{prefix}_rows"], data[f"{prefix}_cols"]) + data["offset"]
+
+        err = pred("test") - data["test_values"]
+        p = pred("test")
+        err_c = jnp.clip(p, data["low"], data["high"]) - data["test_values"]
+        train = entry_values(W, data["rows"], data["cols"]) - data["values"]
+        val = pred("val") - data["val_values"]
+        n_val = val.shape[-1]
+        rmse = jnp.sqrt(jnp.mean(err**2))
+        return {
+            "test_error": rmse,
+            "rmse": rmse,
+            "mae": jnp.mean(jnp.abs(err)),
+            "rmse_clipped": jnp.sqrt(jnp.mean(err_c**2)),
+            "mae_clipped": jnp.mean(jnp.abs(err_c)),
+            "train_rmse": jnp.sqrt(jnp.mean(train**2)),
+            "val_error": jnp.sqrt(jnp.mean(val**2)) if n_val else jnp.asarray(jnp.nan),
+        }
+
+    def __repr__(self) -> str:
+        return "Sparse" + repr(self.source)
