@@ -205,3 +205,14 @@ def test_sparse_ratings_equal_the_dense_ratings_problem():
         sd, dd = _data(sparse), {k: jnp.asarray(v) for k, v in dense.data().items()}
         for key, value in dense.metrics(W, dd).items():
             np.testing.assert_allclose(sparse.metrics(W, sd)[key], value, rtol=1e-6, err_msg=key)
+
+
+def test_a_batch_of_sparse_trials_equals_its_trials_one_by_one():
+    """vmap over trials runs the CPU kernel once per trial: the same results as alone."""
+    problems = [_pair(seed=s)[1] for s in (0, 1)]
+    model = ar.models.get("factored", rank=4, init_scale=0.1)
+    kw = {"optimizer": ar.optim.adam(learning_rate=0.02), "max_steps": 100, "log_every": 50}
+    together = ar.fit_many(problems, model, penalty=ar.penalties.ratio(0.01), seeds=[3, 4], **kw)
+    for p, seed, batched in zip(problems, (3, 4), together, strict=True):
+        alone = ar.fit(p, model, penalty=ar.penalties.ratio(0.01), seed=seed, **kw)
+        np.testing.assert_allclose(batched.matrix, alone.matrix, rtol=1e-5, atol=1e-6)
