@@ -232,3 +232,24 @@ def test_centering_makes_the_fit_equivariant_to_column_offsets():
     np.testing.assert_allclose(shifted, base + offsets, atol=1e-8)
     plain = SoftImputeCompleter(**kw).fit_transform(X + offsets)
     assert np.abs(plain - (base + offsets)).max() > 1e-3
+
+
+def test_ratio_completer_methods_and_the_slow_warning(monkeypatch):
+    from algoreg.errors import SlowWarning
+
+    p = ar.problems.completion((30, 30), 2, 400, seed=0)
+    X = masked(p)
+    fast = RatioPenaltyCompleter(method="factored", rank=8, max_steps=3000).fit(X)
+    assert fast.result_.config["model"]["rank"] == 8
+    assert missing_error(fast.completed_, p) < 0.05
+    np.testing.assert_array_equal(fast.completed_[p.mask], X[p.mask])
+    with pytest.raises(ConfigError, match="method"):
+        RatioPenaltyCompleter(method="svd").fit(X)
+    # the estimate scales with the SVD's cost: hours at MovieLens size, not at 30 × 30
+    dense = RatioPenaltyCompleter()
+    assert dense.estimated_seconds((943, 1682), 80_000) > 3600
+    assert dense.estimated_seconds((30, 30), 400) < 60
+    assert RatioPenaltyCompleter(method="factored").estimated_seconds((943, 1682), 80_000) < 180
+    monkeypatch.setattr(RatioPenaltyCompleter, "WARN_SECONDS", 0.0)
+    with pytest.warns(SlowWarning, match=r"30×30 matrix with 400 observed entries: about"):
+        RatioPenaltyCompleter(max_steps=5).fit(X)

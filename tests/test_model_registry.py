@@ -22,6 +22,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "factorization": {"depth": 3, "width": 7, "init_scale": 1e-2},
     "asymmetric": {"rank": 8, "init_scale": 1e-2, "imbalance": 2.0},
     "lifted": {"order": 3, "init": "gaussian", "init_scale": 1e-2},
+    "factored": {"rank": 4, "depth": 3, "init_scale": 0.3, "bias": True},
 }
 
 

@@ -15,6 +15,7 @@ from algoreg.problems import PROBLEMS, Problem
 # one small instance per registered kind, and a bad value of a parameter it must name
 EXAMPLES = {
     "completion": ({"shape": (8, 6), "rank": 2, "n_obs": 30}, ("rank", 9)),
+    "sparse_completion": ({"shape": (8, 6), "rank": 2, "n_obs": 30, "n_test": 10}, ("rank", 9)),
     "sensing": ({"shape": (6, 5), "rank": 1, "n_obs": 40}, ("n_obs", 0)),
     "entries": ({"shape": (2, 2), "observed": [[0, 1, 1], [1, 0, 1], [1, 1, 0]]}, ("shape", 3)),
     "matrix": ({"shape": (8, 6), "values": [1.0, 0.5], "tail": [0.1, 0.01]}, ("rank", 9)),

@@ -29,6 +29,10 @@ class MemoryWarning(UserWarning):
     """Work is estimated to need more memory than the machine has free."""
 
 
+class SlowWarning(UserWarning):
+    """Work is estimated to take long (the message states the estimate)."""
+
+
 def did_you_mean(name: str, allowed: Iterable[str]) -> str:
     """ "; did you mean 'x'?" for the closest of ``allowed`` to ``name``, or "" if none is."""
     close = difflib.get_close_matches(name, list(allowed), n=1)

@@ -33,11 +33,17 @@ from .loop import (
     compiled_escape,
     compiled_init,
     compiled_metrics,
+    factored_penalty,
     keep_finite,
+    reads_factors,
 )
 from .result import RUNNING, STATUSES, FitResult
 
 DTYPES = ("float32", "float64")
+# a result's m × n matrix is formed only up to this many entries (64 MB in float32) when the
+# trial never formed it (sparse observations read through the model's factors); above it
+# ``FitResult.matrix`` is None and ``factors`` hold the model
+DENSE_RESULT_MAX = 2**24
 
 
 def _per_trial(name: str, value: Any, n: int) -> list:
@@ -79,6 +85,30 @@ def _check_batch(problems, penalties, optimizers) -> None:
             )
     if len({o.static_key() for o in optimizers}) > 1:
         raise ConfigError("one batch needs one optimizer kind (hyper-parameters may vary)")
+
+
+def _check_factored(model: Model, penalties) -> None:
+    """A model with a ``spectrum`` takes every penalty exactly from its k × k cores each step:
+    an SVD-light (``refresh_every``) or SVD-free (``method``) variant has nothing to save there
+    and is refused rather than silently ignored."""
+    if not factored_penalty(model, next((p for p in penalties if p is not None), None)):
+        return
+    for i, p in enumerate(penalties):
+        if p is None:
+            continue
+        if getattr(p, "refresh_every", 1) != 1 or getattr(p, "method", "svd") != "svd":
+            raise ConfigError(
+                f"penalty[{i}] {p.name!r}: model {model.kind!r} computes the exact penalty from "
+                "its k × k cores every step; refresh_every and method (allowed: 1, 'svd') apply "
+                "to a dense product"
+            )
+        try:
+            p.raw_spectrum(jnp.ones(1))
+        except NotImplementedError:
+            raise ConfigError(
+                f"penalty[{i}] {p.name!r} is not a function of the singular values; model "
+                f"{model.kind!r} takes penalties from its spectrum"
+            ) from None
 
 
 def fit_many(
@@ -145,6 +175,7 @@ def fit_many(
     diverge_above = check_real("diverge_above", diverge_above, low=0.0, low_open=True)
     check_choice("dtype", dtype, DTYPES)
     _check_batch(problems, penalties, optimizers)
+    _check_factored(model, penalties)
     if hasattr(model, "check_problem"):  # a model that refuses some problems up front
         model.check_problem(problems[0])
 
@@ -182,7 +213,10 @@ def prepare_batch(problems, model, penalties, optimizers, seeds, max_steps, tol,
     template = dataclasses.replace(active[0], lam=1.0) if active else None
     lam = [0.0 if p is None else p.lam for p in penalties]
     fdt = jnp.dtype(dtype)
-    data = {k: jnp.asarray(v, fdt) for k, v in problem_cls.stack(problems).items()}
+    data = {  # index arrays (sparse observations) stay integer
+        k: jnp.asarray(v, jnp.int32 if np.issubdtype(v.dtype, np.integer) else fdt)
+        for k, v in problem_cls.stack(problems).items()
+    }
     hyper = {n: jnp.asarray([o.params[n] for o in optimizers], fdt) for n in optimizers[0].params}
     const = TrialConst(
         data, hyper, jnp.asarray(lam, fdt), jnp.asarray(max_steps, jnp.int32), jnp.asarray(tol, fdt)
@@ -251,6 +285,8 @@ def _run(
     params = jax.device_get(snapshot)
     status = np.asarray(state.status)
     steps = np.asarray(state.step)
+    m, n = problems[0].shape
+    dense = not reads_factors(problem_cls, model) or m * n <= DENSE_RESULT_MAX
     results = []
     for i in range(B):
         final = logs[i][-1]
@@ -269,7 +305,9 @@ def _run(
             )
         results.append(
             FitResult(
-                matrix=np.asarray(model.product(jax.tree.map(jnp.asarray, mine))),
+                matrix=np.asarray(model.product(jax.tree.map(jnp.asarray, mine)))
+                if dense
+                else None,
                 factors=[np.asarray(leaf) for leaf in jax.tree.leaves(mine)],
                 status=name,
                 steps=int(steps[i]),

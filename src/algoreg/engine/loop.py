@@ -26,6 +26,7 @@ from ..metrics import effective_rank_of
 from ..models import Model
 from ..optim import Optimizer
 from ..penalties import Penalty
+from ..penalties.factored import factored_singular_values
 from ..penalties.svd import thin_svd
 from .result import CONVERGED, DIVERGED, MAX_STEPS, RUNNING
 
@@ -59,16 +60,39 @@ def stateful(penalty: Penalty | None) -> bool:
     return penalty is not None and getattr(penalty, "stateful", False)
 
 
+def reads_factors(problem_cls: type, model: Model) -> bool:
+    """Whether the data term is evaluated from the model's ``factors`` (W = L Rᵀ) rather than
+    its m × n product: when the problem stores its observations sparsely (``reads_factors``)
+    and the model has factors. Then no step forms W."""
+    return getattr(problem_cls, "reads_factors", False) and hasattr(model, "factors")
+
+
+def factored_penalty(model: Model, penalty: Penalty | None) -> bool:
+    """Whether the penalty is taken exactly from the model's ``spectrum`` (its k × k cores)
+    instead of an SVD of the product (``fit`` refuses SVD-light or SVD-free methods there)."""
+    return penalty is not None and hasattr(model, "spectrum")
+
+
+def data_loss(problem_cls, model: Model, params, data):
+    """The problem's loss of the model at ``params``: from the factors, or from W."""
+    if reads_factors(problem_cls, model):
+        return problem_cls.loss(model.factors(params), data)
+    return problem_cls.loss(model.product(params), data)
+
+
 def _objective(problem_cls, model: Model, penalty: Penalty | None, surrogate: bool):
-    """(params, data, λ, cache) → (loss + λ·R, (loss, next cache)); R is the exact penalty, its
-    SVD-light surrogate, or a stateful penalty's step value (``surrogate`` selects the first
-    two; a stateful penalty always uses its state when one is given)."""
+    """(params, data, λ, cache) → (loss + λ·R, (loss, next cache)); R is the exact penalty (from
+    the model's k × k cores when it has a ``spectrum``), its SVD-light surrogate, or a stateful
+    penalty's step value (``surrogate`` selects the second; a stateful penalty always uses its
+    state when one is given)."""
 
     def objective(params, data, lam, cache=None):
-        W = model.product(params)
-        fit = problem_cls.loss(W, data)
+        fit = data_loss(problem_cls, model, params, data)
         if penalty is None:
             return fit, (fit, cache)
+        if factored_penalty(model, penalty):
+            return fit + lam * penalty.raw_spectrum(model.spectrum(params)), (fit, cache)
+        W = model.product(params)
         if stateful(penalty) and cache is not None:
             value, cache = penalty.step_value(W, cache)
         else:
@@ -186,6 +210,10 @@ def compiled_metrics(problem_cls: type, model: Model, penalty: Penalty | None, f
     """jit(vmap): params, const → dict of logged quantities of each trial (exact penalty, even
     when training uses an SVD-free ``method``).
 
+    A model with a ``spectrum`` logs the singular values, nuclear and Frobenius norms and
+    effective rank of its penalized part from its cores; a problem that ``reads_factors``
+    scores the model's factors, so no log point forms W either.
+
     ``flow`` adds ``sv_flow_rate``: the gradient-flow prediction of Arora et al. (2019, Thm 3)
     for a linear depth-N factorization started balanced, dσ_r/dt = −N (σ_r²)^{1−1/N}
     ⟨∇ℓ(W), u_r v_rᵀ⟩, where t = learning rate × steps for gradient descent.
@@ -195,20 +223,27 @@ def compiled_metrics(problem_cls: type, model: Model, penalty: Penalty | None, f
     N = getattr(model, "depth", 1)  # log_flow: a depth-N chain (checked by fit)
 
     def metrics(params, const: TrialConst) -> dict[str, jax.Array]:
-        W = model.product(params)
         total, (fit, _) = objective(params, const.data, const.lam)
-        if flow:
-            U, s, Vh = thin_svd(W)
-            proj = jnp.einsum("ik,ij,kj->k", U, loss_grad(W, const.data), Vh)
-            extra = {"sv_flow_rate": -N * (s**2) ** (1 - 1 / N) * proj}
+        extra: dict[str, jax.Array] = {}
+        if reads_factors(problem_cls, model):  # never form the m × n product
+            scored = model.factors(params)
+            spectrum = getattr(model, "spectrum", None)
+            s = spectrum(params) if spectrum else factored_singular_values(*scored)
         else:
-            s, extra = thin_svd(W, compute_uv=False), {}
-        if hasattr(model, "gradient_diagnostics"):  # quantities that need ∇ℓ(W)
-            extra = {**extra, **model.gradient_diagnostics(params, loss_grad(W, const.data))}
+            W = scored = model.product(params)
+            s = model.spectrum(params) if hasattr(model, "spectrum") else None
+            if flow:
+                U, s, Vh = thin_svd(W)
+                proj = jnp.einsum("ik,ij,kj->k", U, loss_grad(W, const.data), Vh)
+                extra = {"sv_flow_rate": -N * (s**2) ** (1 - 1 / N) * proj}
+            elif s is None:
+                s = thin_svd(W, compute_uv=False)
+            if hasattr(model, "gradient_diagnostics"):  # quantities that need ∇ℓ(W)
+                extra = {**extra, **model.gradient_diagnostics(params, loss_grad(W, const.data))}
         return {
             "train_loss": fit,
             "objective": total,
-            **problem_cls.metrics(W, const.data),
+            **problem_cls.metrics(scored, const.data),
             "effective_rank": effective_rank_of(s),
             "nuclear_norm": jnp.sum(s),
             "fro_norm": jnp.sqrt(jnp.sum(s**2)),

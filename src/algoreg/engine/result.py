@@ -18,9 +18,11 @@ class FitResult:
     ``status`` is ``"converged"`` (train loss ≤ tol), ``"max_steps"`` or ``"diverged"``
     (non-finite or exploding loss; the factors are the last finite iterate). ``history`` maps
     each logged quantity to an array over log points (``history["step"]`` gives the steps).
+    ``matrix`` is None for a large problem trained from sparse observations through the
+    model's factors (``fit.DENSE_RESULT_MAX``): ``factors`` then hold the model.
     """
 
-    matrix: np.ndarray
+    matrix: np.ndarray | None
     factors: list[np.ndarray]
     status: str
     steps: int

@@ -22,7 +22,11 @@ with the diagnostics), and
 ``history_metrics(history, optimizer)``, scalars read off a finished trial's logged history
 (e.g. how far a conserved quantity drifted), and ``check_problem(problem)``, which raises a
 ``ConfigError`` for a problem the model refuses up front (too large, say). Problems have
-``history_metrics`` too.
+``history_metrics`` too. Two optional methods let the engine train without ever forming the
+m × n product: ``factors(params)`` = (L, R) with ``product(params) == L @ R.T`` (a problem
+with sparse observations then evaluates W only at its entries, by row-wise dot products of
+gathered rows), and ``spectrum(params)``, the singular values of the part a spectral penalty
+sees, from which every penalty is taken exactly (``Penalty.raw_spectrum``).
 
 Models not trained by the engine (the convex baselines) are not registered here: they are
 solved by :mod:`algoreg.baselines` (``solve(problem, kind, …)``).

@@ -1,5 +1,6 @@
 """Explicit regularizers: spectral penalties on the end-to-end matrix."""
 
+from .factored import factored_distance_sq, factored_frobenius_sq, factored_singular_values
 from .polar import POLAR_METHODS, polar
 from .spectral import (
     PENALTIES,
@@ -30,6 +31,9 @@ __all__ = [
     "Schatten",
     "SpectralPenalty",
     "effective_rank",
+    "factored_distance_sq",
+    "factored_frobenius_sq",
+    "factored_singular_values",
     "frobenius",
     "get",
     "nuclear",

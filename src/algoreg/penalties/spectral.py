@@ -62,6 +62,12 @@ class Penalty:
         """λ·∇R(W) in closed form."""
         return self.lam * self.raw_grad(jnp.asarray(W))
 
+    def raw_spectrum(self, s: jax.Array) -> jax.Array:
+        """R as a function of W's nonzero singular values ``s`` (last axis; zeros may be
+        appended or dropped without changing it): how a factored model's exact penalty is
+        taken from its k × k cores (:mod:`algoreg.penalties.factored`)."""
+        raise NotImplementedError(f"penalty {self.name!r} is not a function of σ(W) alone")
+
     def static_key(self) -> tuple:
         """Everything but λ: penalties with equal keys can share one batched program."""
         fields = {k: v for k, v in self.__dict__.items() if k != "lam"}
@@ -105,6 +111,9 @@ class SpectralPenalty(Penalty):
 
     def raw(self, W: jax.Array) -> jax.Array:
         return self.spectral(singular_values(W))
+
+    def raw_spectrum(self, s: jax.Array) -> jax.Array:
+        return self.spectral(s)
 
     def raw_grad(self, W: jax.Array) -> jax.Array:
         U, s, Vh = thin_svd(W)
@@ -266,6 +275,9 @@ class Frobenius(Penalty):
 
     def raw_grad(self, W: jax.Array) -> jax.Array:
         return 2.0 * W
+
+    def raw_spectrum(self, s: jax.Array) -> jax.Array:
+        return jnp.sum(s**2, -1)
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,39 @@ from .psd_sensing import PsdSensingProblem, check_psd_sensing, psd_sensing
 from .ratings import Ratings, RatingsProblem
 from .ratings_study import check_ratings, ratings
 from .sensing import SensingProblem, check_sensing, sensing
+from .sparse import (
+    DENSE_MAX_ENTRIES,
+    SparseCompletionProblem,
+    SparseRatingsProblem,
+    check_sparse_completion,
+    sparse_completion,
+)
 from .truth import low_rank
 
 # problem settings besides kind and shape that decide whether trials share one batch
 # (:meth:`Problem.signature`), for the grid's batching before any data is drawn
-BATCH_FIELDS = {"psd_sensing": ("m",), "matrix": ("rank", "max_rank")}
+BATCH_FIELDS = {
+    "psd_sensing": ("m",),
+    "matrix": ("rank", "max_rank"),
+    "sparse_completion": ("n_obs", "validation", "n_test", "rank"),
+}
+
+
+def batch_fields(problem: dict) -> tuple[str, ...]:
+    """The settings of a resolved ``[problem]`` besides kind and shape that decide its batch;
+    a completion problem large enough to be stored sparsely (DENSE_MAX_ENTRIES) batches like
+    ``sparse_completion`` (its data's length is its number of entries)."""
+    kind = problem["kind"]
+    m, n = problem.get("shape") or (0, 0)
+    if kind == "completion" and m * n > DENSE_MAX_ENTRIES:
+        kind = "sparse_completion"
+    return BATCH_FIELDS.get(kind, ())
+
 
 # kind -> (generator, parameter checker); the checker validates without generating data
 PROBLEMS = {
     "completion": (completion, check_completion),
+    "sparse_completion": (sparse_completion, check_sparse_completion),
     "sensing": (sensing, check_sensing),
     "entries": (entries, check_entries),
     "ratings": (ratings, check_ratings),
@@ -34,6 +58,7 @@ PROBLEMS = {
 
 __all__ = [
     "BATCH_FIELDS",
+    "DENSE_MAX_ENTRIES",
     "PROBLEMS",
     "BiasModel",
     "CompletionProblem",
@@ -43,6 +68,8 @@ __all__ = [
     "Ratings",
     "RatingsProblem",
     "SensingProblem",
+    "SparseCompletionProblem",
+    "SparseRatingsProblem",
     "bias_baseline",
     "check_completion",
     "check_entries",
@@ -50,6 +77,7 @@ __all__ = [
     "check_psd_sensing",
     "check_ratings",
     "check_sensing",
+    "check_sparse_completion",
     "completion",
     "entries",
     "global_mean",

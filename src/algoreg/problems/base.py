@@ -69,6 +69,7 @@ class Problem(ABC):
     def evaluate(self, W: Array) -> dict[str, float]:
         """All metrics of a matrix ``W`` (NumPy in, floats out)."""
         data = {k: jnp.asarray(v) for k, v in self.data().items()}
-        W = jnp.asarray(W, dtype=data[next(iter(data))].dtype)
+        floats = [v.dtype for v in data.values() if jnp.issubdtype(v.dtype, jnp.floating)]
+        W = jnp.asarray(W, dtype=floats[0])
         out = {"train_loss": self.loss(W, data), **self.metrics(W, data)}
         return {k: float(v) for k, v in out.items()}

@@ -158,8 +158,20 @@ def completion(
     (``SeedSequence(seed).spawn(3)``): the same seed with different ``n_obs`` gives the same
     truth and nested observation sets. ``validation`` holds out that fraction of the ``n_obs``
     observed entries as a validation set (observed, never trained on).
+
+    Storage: a dense mask up to m·n = :data:`~algoreg.problems.sparse.DENSE_MAX_ENTRIES`
+    entries; above it the problem is :func:`~algoreg.problems.sparse.sparse_completion`'s
+    (index arrays, truth kept as factors, test error on held-out sampled entries; its own
+    random streams, so not nested in n_obs).
     """
+    from .sparse import DENSE_MAX_ENTRIES, sparse_completion
+
     a = check_completion(shape, rank, n_obs, noise, validation, seed)
+    if a["shape"][0] * a["shape"][1] > DENSE_MAX_ENTRIES:
+        return sparse_completion(
+            a["shape"], a["rank"], a["n_obs"], noise=a["noise"], validation=a["validation"],
+            seed=a["seed"],
+        )  # fmt: skip
     truth_ss, mask_ss, noise_ss = np.random.SeedSequence(a["seed"]).spawn(3)
     truth = low_rank(a["shape"], a["rank"], truth_ss)
     observed_set = uniform_mask(a["shape"], a["n_obs"], mask_ss)

@@ -56,6 +56,7 @@ PAGE_ORDER = (
     "adam-ablation",
     "nonlinear-factorization",
     "movielens100k",
+    "scale",
     "jiang2023",
     "jiang2023-width",
     "jiang2023-noisy",
