@@ -210,14 +210,16 @@ def describe(section: str, kind: str, obj: Any) -> Kind:
     """The keys of one kind, as the resolver fills and checks them."""
     declared = _declared(obj)
     point = _base_point(section, kind)
-    if _resolves(point) is None:  # no preset uses the kind: try 1 for what it requires
-        guess = {n: 1 for n, (d, _) in declared.items() if d is REQUIRED}
+    if _resolves(point) is None:  # no preset uses the kind: try small values for what it needs
+        guess = {
+            n: [8, 8] if n == "shape" else 1 for n, (d, _) in declared.items() if d is REQUIRED
+        }
         point = {**point, section: {**point[section], **guess}}
     point = _minimal(point, section)
     resolved = _resolves(point)
     if resolved is None or section not in resolved:  # it reads data this machine lacks
         keys = [
-            Key(name, default, None, "not probed: the kind reads a data folder")
+            Key(name, default, None, "not probed: no preset of this kind resolves here")
             for name, (default, _) in declared.items()
         ]
         return Kind(section, kind, _doc(obj), tuple(keys))
