@@ -20,7 +20,7 @@ from .truth import low_rank
 
 # problem settings besides kind and shape that decide whether trials share one batch
 # (:meth:`Problem.signature`), for the grid's batching before any data is drawn
-BATCH_FIELDS = {"psd_sensing": ("m",), "matrix": ("rank", "max_rank")}
+BATCH_FIELDS = {"psd_sensing": ("m",), "matrix": ("rank", "max_rank"), "ratings": ("center",)}
 
 # kind -> (generator, parameter checker); the checker validates without generating data
 PROBLEMS = {

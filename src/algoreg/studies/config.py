@@ -69,6 +69,9 @@ TOP_KEYS = (
 #          metric under a validation constraint relative to a reference
 #          (algoreg.report.selection); plot = "tradeoff" then draws every setting's mean
 #          (x, y) of two metrics, the chosen ones starred.
+#   replicates: columns whose values are pooled like seeds, never grouped by (e.g.
+#          ["problem.split"] for cross-validation folds): table rows, selection and checks
+#          read the mean ± sd over them; the figure still plots x (which may be one of them).
 REPORT_DEFAULTS: dict[str, Any] = {
     "plot": "summary",
     "x": "problem.n_obs",
@@ -81,6 +84,7 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "claim_label": "Paper says",
     "checks": (),
     "select": None,
+    "replicates": (),
 }
 REPORT_PLOTS = ("summary", "history", "spectrum", "tradeoff")
 
@@ -439,7 +443,7 @@ def _report_spec(table: Any, err) -> dict[str, Any]:
 
             if problem := selection_problem(value):
                 raise err(dotted, problem)
-        if key in ("by", "metrics") and (
+        if key in ("by", "metrics", "replicates") and (
             not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)
         ):
             raise err(dotted, f"{key} must be a non-empty list of column names, got {value!r}")
