@@ -61,6 +61,10 @@ CHECKS: dict[str, Callable[..., dict[str, Any]]] = {
     "surprise": check_surprise,
 }
 
+# the baselines that need a ratings problem (a RatingsProblem: train, validation and test
+# ratings); the others take any completion problem
+RATINGS_ONLY = ("bias_model", "biased_mf", "surprise")
+
 # kind -> its method label in tables (default: the kind's name); settings with defaults filled
 LABELS: dict[str, Callable[[dict[str, Any], bool], str]] = {
     "bias_model": lambda settings, with_lam: "bias model",
@@ -109,6 +113,7 @@ __all__ = [
     "BASELINES",
     "CHECKS",
     "LABELS",
+    "RATINGS_ONLY",
     "SolverError",
     "check_settings",
     "hard_impute",
