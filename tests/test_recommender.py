@@ -230,6 +230,7 @@ def test_soft_impute_warns_before_a_long_solve_and_prints_progress(monkeypatch, 
 
     c = CompletionProblem(None, np.ones((8, 9), bool), np.arange(72.0).reshape(8, 9))
     monkeypatch.setattr(si, "SLOW_WARNING_S", 0.0)
+    monkeypatch.setattr(si, "SLOW_ITERATION_S", 0.0)
     with pytest.warns(SlowConfigurationWarning, match=r"up to 200 iterations .* may take"):
         si.soft_impute(c, n_lams=2, max_iters=100, tol=1e-3, verbose=True)
     out = capsys.readouterr().out
@@ -329,3 +330,45 @@ def test_every_ratings_baseline_fills_the_result_and_refuses_other_problems(kind
     assert np.isfinite(r.metrics["val_error"])
     with pytest.raises(ConfigError, match="needs a ratings problem"):
         solve(problems.completion((10, 10), 2, 60, seed=0), kind, **params.get(kind, {}))
+
+
+def test_nuclear_norm_completer_picks_a_solver_that_finishes(monkeypatch):
+    from algoreg.estimators import NuclearNormCompleter, completers
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((20, 3)) @ rng.standard_normal((3, 30))
+    X[rng.random(X.shape) < 0.3] = np.nan
+    # above the size limit "auto" solves the penalized problem by SoftImpute: the same
+    # objective ½Σ(Z − X)² + λ‖Z‖_* as cvxpy's exact solve, so the same minimizer
+    monkeypatch.setattr(completers, "CVXPY_MAX_ENTRIES", 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = NuclearNormCompleter(lam=0.5).fit(X).result_
+    assert fast.config["kind"] == "soft_impute"
+    pytest.importorskip("cvxpy")
+    exact = NuclearNormCompleter(lam=0.5, solver="cvxpy").fit(X).result_
+    assert exact.config["kind"] == "nuclear_norm"
+    rel = np.linalg.norm(fast.matrix - exact.matrix) / np.linalg.norm(exact.matrix)
+    assert rel < 1e-3
+    with pytest.raises(ConfigError, match=r"delta > 0 .* needs solver='cvxpy'"):
+        NuclearNormCompleter(delta=0.1, solver="soft_impute").fit(X)
+    with pytest.raises(ConfigError, match="solver"):
+        NuclearNormCompleter(solver="scs").fit(X)
+
+
+def test_deep_factorization_completer_defaults_shrink_for_large_matrices(monkeypatch):
+    from algoreg.estimators import DeepFactorizationCompleter, completers
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((12, 2)) @ rng.standard_normal((2, 14))
+    X[rng.random(X.shape) < 0.3] = np.nan
+    monkeypatch.setattr(completers, "FULL_SVD_MAX", 10)  # 12×14 counts as large
+    monkeypatch.setattr(DeepFactorizationCompleter, "LARGE_MAX_STEPS", 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = DeepFactorizationCompleter(depth=2, log_every=10).fit(X)
+    assert est.result_.steps == 30
+    assert [f.shape for f in est.result_.factors] == [(64, 14), (12, 64)]
+    monkeypatch.setattr(completers, "SLOW_FIT_S", 0.0)
+    with pytest.warns(completers.SlowConfigurationWarning, match=r"30 steps, width 64.*may take"):
+        DeepFactorizationCompleter(depth=2, log_every=10).fit(X)

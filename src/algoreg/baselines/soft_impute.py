@@ -38,6 +38,8 @@ def soft_threshold(Y: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
 FULL_SVD_MAX = 300  # SoftImpute's "auto" SVD: full LAPACK SVD when min(m, n) ≤ this
 SVD_METHODS = ("auto", "full", "randomized")
 SLOW_WARNING_S = 120.0  # warn when a SoftImpute solve may run longer than this
+SLOW_ITERATION_S = 0.05  # ... and one iteration takes this long (faster: a small matrix, whose
+#                          solve converges long before its iteration limit)
 
 
 class SlowConfigurationWarning(UserWarning):
@@ -318,7 +320,7 @@ def _path_metrics(problem: Problem, Z: np.ndarray) -> dict[str, float]:
 def _warn_if_slow(first: float, iterations: int, data: LinearData) -> None:
     """Warn when ``iterations`` iterations at ``first`` seconds each exceed SLOW_WARNING_S."""
     worst = first * iterations
-    if worst > SLOW_WARNING_S:
+    if worst > SLOW_WARNING_S and first >= SLOW_ITERATION_S:
         m, n = data.shape
         warnings.warn(
             f"soft_impute on a {m}×{n} matrix: one iteration took {first:.2g} s, so up to "
