@@ -16,7 +16,7 @@ from algoreg.baselines.recommender import SURPRISE_MISSING, surprise_available
 from algoreg.baselines.soft_impute import SlowConfigurationWarning
 from algoreg.errors import ConfigError
 from algoreg.problems import CompletionProblem, Ratings, RatingsProblem
-from algoreg.problems.bias import fit_biases
+from algoreg.problems.bias_fit import fit_biases
 from algoreg.problems.ratings import hold_out
 
 

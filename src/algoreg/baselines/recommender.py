@@ -59,7 +59,7 @@ def bias_model(
     """The user/item bias model P = μ + b_u + b_i (:func:`~algoreg.problems.bias.fit_biases`,
     λ_u = λ_i = λ) with λ of ``lams`` chosen by the problem's validation RMSE (one λ without a
     validation set). Metric ``chosen_lam`` holds the choice; ``seed`` is recorded only."""
-    from ..problems.bias import tuned_biases
+    from ..problems.bias_fit import tuned_biases
 
     problem = _ratings_problem(problem, "bias_model")
     s = check_bias_model(lams=lams, sweeps=sweeps, seed=seed)

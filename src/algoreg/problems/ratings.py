@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import ConfigError, check_real
 from .base import Array, Problem
+from .bias_fit import tuned_biases
 from .completion import CompletionProblem
 
 
@@ -195,8 +196,6 @@ class RatingsProblem(Problem):
         m, n = self.shape
         self.user_bias, self.item_bias, self.bias_lam = np.zeros(m), np.zeros(n), None
         if center == "bias":
-            from .bias import tuned_biases
-
             self.offset, self.user_bias, self.item_bias, self.bias_lam = tuned_biases(train, val)
         self.rating_range = (low, high)
         self.name = name
