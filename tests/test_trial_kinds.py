@@ -24,9 +24,14 @@ EXAMPLES = {
     "mlp_lowrank": {"sizes": [64, 8, 10], "epochs": 1, "penalty": "ratio", "lam": 0.1},
     "deep_linear": {"dim": 4, "rank": 1, "steps": 20, "penalty": "ratio", "lam": 0.1},
     "convex_clustering": {"method": "carp", "t": 1.1, "vs_exact": True},
+    "bias_model": {"lams": [5.0, 10.0]},
+    "biased_mf": {"ranks": [2], "lams": [10.0], "max_sweeps": 2},
+    "surprise": {"algorithm": "svd", "n_epochs": 2},
 }
 PROBLEM = {"kind": "completion", "shape": [8, 6], "rank": 1, "n_obs": 30}
 OWN_PROBLEM = {"convex_clustering": {"data": "iris"}}  # kinds that read data of their own
+# the ratings baselines need a ratings problem: MovieLens-100K (skipped without it)
+RATINGS = ("bias_model", "biased_mf", "surprise")
 
 
 def test_every_registered_kind_has_a_contract_example():
@@ -36,6 +41,17 @@ def test_every_registered_kind_has_a_contract_example():
 @pytest.mark.parametrize("name", sorted(KINDS))
 def test_trial_kind_contract(name):
     kind = kinds.get(name)
+    problem = OWN_PROBLEM.get(name, PROBLEM)
+    if name in RATINGS:
+        from test_ratings import ml100k_path
+
+        from algoreg.baselines.recommender import surprise_available
+
+        if not (ml100k_path() / "u.data").is_file():
+            pytest.skip("MovieLens-100K not available")
+        if name == "surprise" and not surprise_available():
+            pytest.skip("scikit-surprise absent")
+        problem = {"kind": "ratings", "path": str(ml100k_path()), "validation": 0.1}
     settings = kind.check(dict(EXAMPLES[name]))
     assert set(settings) <= set(kind.settings)  # canonical: every default filled, no extra
     assert set(EXAMPLES[name]) <= set(settings)
@@ -45,9 +61,10 @@ def test_trial_kind_contract(name):
         f"{k} = {json.dumps(v)}\n" for k, v in EXAMPLES[name].items()
     )
     if "problem" in kind.sections:
-        problem = OWN_PROBLEM.get(name, PROBLEM)
         text += "[problem]\n" + "".join(
-            f"{k} = {json.dumps(v)}\n" for k, v in problem.items() if k != "kind"
+            f"{k} = {json.dumps(v)}\n"
+            for k, v in problem.items()
+            if problem.get("kind") == "ratings" or k != "kind"
         )
     (trial,) = expand(load_study(text=text))
     assert set(trial.config) == {"model", "seed", *kind.sections}  # nothing else enters

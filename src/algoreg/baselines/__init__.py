@@ -1,7 +1,10 @@
 """Baselines sharing the "problem in, FitResult out" contract of :func:`algoreg.fit`.
 
 ``solve(problem, "nuclear_norm", lam=0.1)`` dispatches by name through :data:`BASELINES`, as a
-study file's ``model.kind = "nuclear_norm" | "soft_impute" | "svt" | "hard_impute"`` does.
+study file's ``model.kind`` does: ``"nuclear_norm" | "soft_impute" | "svt" | "hard_impute"``
+for completion (and sensing), and for ratings problems ``"bias_model"`` (user/item biases),
+``"biased_mf"`` (biased MF by ALS, tuned on the validation ratings) and ``"surprise"``
+(scikit-surprise's SVD / SVD++, an optional dependency).
 Every baseline also takes ``seed`` (recorded in the result; the methods are deterministic) and
 ``blas_threads`` (BLAS threads during the solve, default 1 as in :func:`algoreg.fit`). cvxpy
 (needed by ``nuclear_norm`` only) is imported when a solve runs, not with the package.
@@ -17,7 +20,15 @@ from ..engine import FitResult
 from ..errors import ConfigError, unknown_name
 from ..problems import Problem
 from .base import SolverError
+from .biased_mf import biased_mf, check_biased_mf
 from .nuclear import check_nuclear_norm, nuclear_norm
+from .recommender import (
+    bias_model,
+    check_bias_model,
+    check_surprise,
+    surprise_label,
+    surprise_model,
+)
 from .soft_impute import (
     check_hard_impute,
     check_soft_impute,
@@ -33,6 +44,9 @@ BASELINES: dict[str, Callable[..., FitResult]] = {
     "soft_impute": soft_impute,
     "svt": svt,
     "hard_impute": hard_impute,
+    "bias_model": bias_model,
+    "biased_mf": biased_mf,
+    "surprise": surprise_model,
 }
 
 
@@ -42,6 +56,20 @@ CHECKS: dict[str, Callable[..., dict[str, Any]]] = {
     "soft_impute": check_soft_impute,
     "svt": check_svt,
     "hard_impute": check_hard_impute,
+    "bias_model": check_bias_model,
+    "biased_mf": check_biased_mf,
+    "surprise": check_surprise,
+}
+
+# the baselines that need a ratings problem (a RatingsProblem: train, validation and test
+# ratings); the others take any completion problem
+RATINGS_ONLY = ("bias_model", "biased_mf", "surprise")
+
+# kind -> its method label in tables (default: the kind's name); settings with defaults filled
+LABELS: dict[str, Callable[[dict[str, Any], bool], str]] = {
+    "bias_model": lambda settings, with_lam: "bias model",
+    "biased_mf": lambda s, with_lam: "biased MF (ALS" + ("-WR)" if s["weighted"] else ")"),
+    "surprise": surprise_label,
 }
 
 
@@ -84,6 +112,8 @@ def solve(problem: Problem, kind: str, **params: Any) -> FitResult:
 __all__ = [
     "BASELINES",
     "CHECKS",
+    "LABELS",
+    "RATINGS_ONLY",
     "SolverError",
     "check_settings",
     "hard_impute",

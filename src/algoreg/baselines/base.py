@@ -110,17 +110,23 @@ def _compiled_metrics(problem_cls: type):
 _effective_rank = jax.jit(effective_rank_of)
 
 
+def metrics64(problem: Problem, matrix: np.ndarray) -> dict[str, float]:
+    """The problem's loss and metrics of ``matrix`` in float64 (no spectrum)."""
+    with jax.enable_x64(True):
+        data = {k: jnp.asarray(v, jnp.float64) for k, v in problem.data().items()}
+        out = _compiled_metrics(type(problem))(jnp.asarray(matrix, jnp.float64), data)
+        return {k: float(v) for k, v in jax.device_get(out).items()}
+
+
 def evaluate64(problem: Problem, matrix: np.ndarray) -> dict[str, float]:
     """The problem's metrics of ``matrix`` in float64 plus effective rank, numerical rank,
     nuclear and Frobenius norms (baselines compute in float64; the engine's default float32
     would floor errors near 1e-7)."""
     matrix = np.asarray(matrix, dtype=np.float64)
     s = np.linalg.svd(matrix, compute_uv=False)
+    metrics = metrics64(problem, matrix)
     with jax.enable_x64(True):
-        data = {k: jnp.asarray(v, jnp.float64) for k, v in problem.data().items()}
-        out = _compiled_metrics(type(problem))(jnp.asarray(matrix), data)
-        out["effective_rank"] = _effective_rank(jnp.asarray(s))
-        metrics = {k: float(v) for k, v in jax.device_get(out).items()}
+        metrics["effective_rank"] = float(_effective_rank(jnp.asarray(s)))
     tol = max(matrix.shape) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
     metrics["numerical_rank"] = float(np.sum(s > tol))
     metrics["nuclear_norm"] = float(np.sum(s))

@@ -31,6 +31,7 @@ BATCH_FIELDS = {
     "psd_sensing": ("m",),
     "matrix": ("rank", "max_rank"),
     "sparse_completion": ("n_obs", "validation", "n_test", "rank"),
+    "ratings": ("center",),
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, check_int, check_real
+from .bias_fit import fit_biases
 from .ratings import RatingsProblem
 
 
@@ -34,7 +35,7 @@ class BiasModel:
 
 
 def _score(problem: RatingsProblem, name, mean, bu, bi, params) -> BiasModel:
-    W = mean + bu[:, None] + bi[None, :] - problem.offset
+    W = mean + bu[:, None] + bi[None, :] - problem.baseline
     metrics = problem.evaluate(W)
     return BiasModel(name, float(mean), bu, bi, metrics, params)
 
@@ -56,29 +57,24 @@ def bias_baseline(
 
         Σ_Ω (R_ui − μ − b_u − b_i)² + λ_u Σ_u b_u² + λ_i Σ_i b_i²
 
-    (μ = mean training rating) by ``sweeps`` exact alternating minimisations, items first:
-    b_i = Σ_{u∈Ω_i} (R_ui − μ − b_u) / (λ_i + |Ω_i|), then b_u likewise. Users or items without
-    training ratings get bias 0. Defaults λ_u = λ_i = 5: on MovieLens-100K the test RMSE
-    varies little with them (u1: 0.953–0.969 for λ from 1 to 25; Koren's (2008) Netflix
-    values λ_u = 10, λ_i = 25 over-shrink on this smaller data set).
+    (μ = mean training rating) by :func:`fit_biases`. Defaults λ_u = λ_i = 5: on
+    MovieLens-100K the test RMSE varies little with them (u1: 0.953–0.969 for λ from 1 to 25;
+    Koren's (2008) Netflix values λ_u = 10, λ_i = 25 over-shrink on this smaller data set).
     """
     if not isinstance(problem, RatingsProblem):
         raise ConfigError(f"bias_baseline needs a RatingsProblem, got {type(problem).__name__}")
     lam_user = check_real("lam_user", lam_user, low=0.0)
     lam_item = check_real("lam_item", lam_item, low=0.0)
     sweeps = check_int("sweeps", sweeps, low=1)
-    m, n = problem.shape
     tr = problem.train
-    mu = float(np.mean(tr.values))
-    r = tr.values - mu
-    n_u = np.bincount(tr.users, minlength=m).astype(np.float64)
-    n_i = np.bincount(tr.items, minlength=n).astype(np.float64)
-    bu, bi = np.zeros(m), np.zeros(n)
-    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 for an unrated, unpenalized id
-        for _ in range(sweeps):
-            bi = np.bincount(tr.items, r - bu[tr.users], minlength=n) / (lam_item + n_i)
-            bi = np.where(n_i > 0, bi, 0.0)
-            bu = np.bincount(tr.users, r - bi[tr.items], minlength=m) / (lam_user + n_u)
-            bu = np.where(n_u > 0, bu, 0.0)
+    mu, bu, bi = fit_biases(
+        tr.users,
+        tr.items,
+        tr.values,
+        problem.shape,
+        lam_user=lam_user,
+        lam_item=lam_item,
+        sweeps=sweeps,
+    )
     params = {"lam_user": lam_user, "lam_item": lam_item, "sweeps": sweeps}
     return _score(problem, "bias", mu, bu, bi, params)

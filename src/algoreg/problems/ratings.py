@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import ConfigError, check_bool, check_real
+from ..errors import ConfigError, check_real
 from .base import Array, Problem
+from .bias_fit import tuned_biases
 from .completion import CompletionProblem
 
 
@@ -135,6 +136,11 @@ class RatingsProblem(Problem):
       NaN without one.
 
     μ₀ (``offset``) is the mean training rating with ``center=True`` (default), else 0.
+    ``center="bias"`` predicts ``P = μ + b_u + b_i + W`` instead: the regularized user/item
+    biases of :func:`~algoreg.problems.bias.fit_biases` fitted on the training ratings (λ
+    chosen by the validation RMSE when there is a validation set, else 5), so that W models
+    the residuals of the bias model (``offset`` is then μ, and ``user_bias``, ``item_bias``
+    hold the biases; :attr:`baseline` is the m × n matrix of offsets in every case).
     Memory: three dense m × n float32 arrays in :meth:`data` (train mask, test mask, and one
     matrix holding both train and test ratings, which are disjoint — the loss reads it only
     under the train mask). Problems of equal shape share a batch (offset and counts are data).
@@ -147,7 +153,7 @@ class RatingsProblem(Problem):
         train: Ratings,
         test: Ratings,
         *,
-        center: bool = True,
+        center: bool | str = True,
         rating_range: tuple[float, float] = (1.0, 5.0),
         name: str = "",
         val: Ratings | None = None,
@@ -173,7 +179,7 @@ class RatingsProblem(Problem):
                 f"{common.size} (user, item) pairs are both in train and test, "
                 f"e.g. (user {u}, item {i}) (0-based)"
             )
-        center = check_bool("center", center)
+        center = check_center(center)
         try:
             low, high = rating_range
         except (TypeError, ValueError):
@@ -187,6 +193,10 @@ class RatingsProblem(Problem):
         self.n_obs, self.n_test = len(train), len(test)
         self.center = center
         self.offset = float(np.mean(train.values)) if center else 0.0
+        m, n = self.shape
+        self.user_bias, self.item_bias, self.bias_lam = np.zeros(m), np.zeros(n), None
+        if center == "bias":
+            self.offset, self.user_bias, self.item_bias, self.bias_lam = tuned_biases(train, val)
         self.rating_range = (low, high)
         self.name = name
         self.mask = np.zeros(self.shape, dtype=bool)
@@ -203,11 +213,18 @@ class RatingsProblem(Problem):
             self.values[val.users, val.items] = val.values
 
     @property
+    def baseline(self) -> np.ndarray:
+        """The m × n offsets added to W: μ₀, or μ + b_u + b_i with ``center="bias"``."""
+        return self.offset + self.user_bias[:, None] + self.item_bias[None, :]
+
+    @property
     def observed(self) -> np.ndarray:
-        """Centred training ratings ``R − μ₀`` on Ω, 0 elsewhere (float64): the matrix a
-        completion method should fit in W's units."""
+        """Centred training ratings ``R − μ₀`` (or ``R − μ − b_u − b_i``) on Ω, 0 elsewhere
+        (float64): the matrix a completion method should fit in W's units."""
         out = np.zeros(self.shape)
-        out[self.train.users, self.train.items] = self.train.values - self.offset
+        tr = self.train
+        base = self.offset + self.user_bias[tr.users] + self.item_bias[tr.items]
+        out[tr.users, tr.items] = tr.values - base
         return out
 
     def as_completion(self) -> CompletionProblem:
@@ -217,8 +234,8 @@ class RatingsProblem(Problem):
         return CompletionProblem(None, self.mask, self.observed)
 
     def predict(self, W: np.ndarray) -> np.ndarray:
-        """Predicted ratings ``μ₀ + W`` (unclipped)."""
-        return np.asarray(W, dtype=np.float64) + self.offset
+        """Predicted ratings ``μ₀ + W`` (``μ + b_u + b_i + W`` with biases; unclipped)."""
+        return np.asarray(W, dtype=np.float64) + self.baseline
 
     def data(self) -> dict[str, np.ndarray]:
         low, high = self.rating_range
@@ -226,7 +243,11 @@ class RatingsProblem(Problem):
             "mask": self.mask.astype(np.float32),
             "test_mask": self.test_mask.astype(np.float32),
             "values": self.values,
-            "offset": np.asarray(self.offset),
+            "offset": (
+                self.baseline.astype(np.float32)
+                if self.center == "bias"
+                else np.asarray(self.offset)
+            ),
             "n_obs": np.asarray(float(self.n_obs)),
             "n_test": np.asarray(float(self.n_test)),
             "val_mask": self.val_mask.astype(np.float32),
@@ -278,6 +299,18 @@ class RatingsProblem(Problem):
 
 
 # ------------------------------------------------------------------ study-file registration
+
+CENTERS = (True, False, "bias")
+
+
+def check_center(center: object) -> bool | str:
+    """``center``: True (the mean rating), False (none) or ``"bias"`` (user/item biases)."""
+    if center == "bias" or isinstance(center, bool):
+        return center
+    raise ConfigError(
+        f'center must be true (subtract the mean rating), false or "bias" (the mean and '
+        f"regularized user/item biases), got {center!r}"
+    )
 
 
 def hold_out(problem: RatingsProblem, fraction: float, seed: int = 0) -> RatingsProblem:

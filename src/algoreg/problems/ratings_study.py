@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..datasets.movielens import ML100K_SHAPE, check_path, check_split, data_digest, movielens100k
-from ..errors import ConfigError, check_bool, check_choice, check_int, check_real
-from .ratings import RatingsProblem, hold_out
+from ..errors import ConfigError, check_choice, check_int, check_real
+from .ratings import RatingsProblem, check_center, hold_out
 
 DATASETS = ("ml-100k",)
 
@@ -19,7 +19,7 @@ def check_ratings(
     split: str = "u1",
     test_fraction: float | None = None,
     n_train: int | None = None,
-    center: bool = True,
+    center: bool | str = True,
     dataset: str = "ml-100k",
     validation: float = 0.0,
     seed: int = 0,
@@ -34,14 +34,16 @@ def check_ratings(
     which reads the split's files but does not parse them) names the data by content: a
     study's trial ids leave the folder out, so the same study names the same trials on any
     machine. ``validation`` holds out that fraction of the training ratings (seeded by
-    ``seed``) as a validation set.
+    ``seed``) as a validation set. ``center`` is True (predictions μ₀ + W), False, or
+    ``"bias"`` (μ + b_u + b_i + W, biases fitted on the training ratings; see
+    :class:`~algoreg.problems.RatingsProblem`).
     """
     check_choice("dataset", dataset, DATASETS)
     if not isinstance(path, (str, Path)):
         raise ConfigError(f"path must be a folder name, got {path!r} ({type(path).__name__})")
     folder = check_path(path)
     split, test_fraction, n_train = check_split(split, test_fraction, n_train)
-    center = check_bool("center", center)
+    center = check_center(center)
     return {
         "path": str(folder.resolve()),
         "split": split,
@@ -61,7 +63,7 @@ def ratings(
     split: str = "u1",
     test_fraction: float | None = None,
     n_train: int | None = None,
-    center: bool = True,
+    center: bool | str = True,
     dataset: str = "ml-100k",
     validation: float = 0.0,
     *,

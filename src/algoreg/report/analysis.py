@@ -94,7 +94,7 @@ def _check_columns(given: dict[str, Any], spec: dict[str, Any], rows: list[dict]
     if not rows:
         return
     known = {k for r in rows for k in r}
-    keys = ["hue", "by", "facet"] + (
+    keys = ["hue", "by", "facet", "replicates"] + (
         ["x", "y", "metrics"] if spec["plot"] in ("summary", "tradeoff") else []
     )
     if any(r.get("problem.validation") for r in rows):  # else the criterion is not used
@@ -119,14 +119,24 @@ def _check_columns(given: dict[str, Any], spec: dict[str, Any], rows: list[dict]
             )
 
 
+def _pooled(spec: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """How the table's means pool trials: over seeds and the ``replicates`` columns."""
+    parts = []
+    for column in spec["replicates"]:
+        values = sorted({str(r.get(column)) for r in rows if column in r}, key=sort_key)
+        parts.append(f"{column} ({', '.join(values)})")
+    return " and ".join([*parts, "seeds"])
+
+
 def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
     x, y, hue = spec["x"], spec["y"], spec["hue"]
     checked = [c.get("metric", y) for c in spec["checks"]]  # the table shows what checks read
+    pooled = spec["replicates"]
     if spec["select"]:
         return _selected(rows, spec, checked)
     if any(r.get("problem.validation") for r in rows):
-        kept = [b for b in spec["by"] or [] if b not in ("method", "method_family")]
-        if spec["plot"] == "summary" and x not in kept:
+        kept = [b for b in spec["by"] or [] if b not in ("method", "method_family", *pooled)]
+        if spec["plot"] == "summary" and x not in kept and x not in pooled:
             kept.append(x)
         by = ["method_family", *kept]  # the choice is made within each of these groups
         criterion = spec["criterion"]
@@ -137,8 +147,14 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
         cols += [f"{m}_mean" for m in shown if m != y]
         cols = list(dict.fromkeys(cols))  # y, or a shown metric, may be the criterion itself
         note = f"λ and learning rate chosen per row by {criterion} (never the test error)."
+        if pooled:
+            note = (
+                f"λ and learning rate chosen per row by the mean {criterion} over "
+                f"{_pooled(spec, rows)} (never the test error); mean and sd over the same."
+            )
         return table, cols, note, "method_family"
     by = spec["by"] or ([hue, x] if spec["plot"] == "summary" else [hue])
+    by = [b for b in by if b not in pooled]
     metrics = list(dict.fromkeys([*(spec["metrics"] or [y]), *checked]))
     if spec["plot"] == "spectrum" and any(
         math.isfinite(r.get("flow_err_median", math.nan)) for r in rows
@@ -152,7 +168,8 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
             counts = ("n", "n_missing", "left_out")
             table[i].update({k: v for k, v in group.items() if k.startswith(m) or k in counts})
     cols = [*by, *(c for m in metrics for c in (f"{m}_mean", f"{m}_sd")), "n", "left_out"]
-    note = "mean and sd over seeds; " + ", ".join(metrics) + " at the end of training."
+    note = f"mean and sd over {_pooled(spec, rows)}; " + ", ".join(metrics)
+    note += " at the end of training."
     return table, cols, note, spec["by"][0] if spec["by"] else hue  # what checks' rows name
 
 

@@ -71,6 +71,9 @@ TOP_KEYS = (
 #          (x, y) of two metrics, the chosen ones starred.
 #   facet: a column whose values split a summary figure into panels (small multiples, e.g.
 #          "model.depth"), so that no panel holds more than ~6 series.
+#   replicates: columns whose values are pooled like seeds, never grouped by (e.g.
+#          ["problem.split"] for cross-validation folds): table rows, selection and checks
+#          read the mean ± sd over them; the figure still plots x (which may be one of them).
 REPORT_DEFAULTS: dict[str, Any] = {
     "plot": "summary",
     "x": "problem.n_obs",
@@ -84,6 +87,7 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "checks": (),
     "select": None,
     "facet": None,
+    "replicates": (),
 }
 REPORT_PLOTS = ("summary", "history", "spectrum", "tradeoff")
 
@@ -442,7 +446,7 @@ def _report_spec(table: Any, err) -> dict[str, Any]:
 
             if problem := selection_problem(value):
                 raise err(dotted, problem)
-        if key in ("by", "metrics") and (
+        if key in ("by", "metrics", "replicates") and (
             not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)
         ):
             raise err(dotted, f"{key} must be a non-empty list of column names, got {value!r}")

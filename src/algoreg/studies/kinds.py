@@ -99,7 +99,7 @@ def label(config: Config, with_lam: bool = True) -> str:
 
 
 def _builtin() -> None:
-    from ..baselines import BASELINES
+    from ..baselines import BASELINES, LABELS
     from ..clustering import datasets
     from ..clustering import study as clustering
     from ..networks import endtoend, lowrank, sparsity
@@ -114,6 +114,7 @@ def _builtin() -> None:
                 check=partial(check_baseline, name),
                 sections=("problem",),
                 doc=inspect.getdoc(BASELINES[name]) or "",
+                label=LABELS.get(name),
             ),
         )
     register("mlp_prune", from_dataclass(sparsity.PruneSettings, sparsity.run, sparsity.label))
