@@ -61,6 +61,8 @@ def test_the_reference_states_what_the_validator_enforces():
 
 
 def _python_blocks(page: Path) -> list[str]:
+    """The page's ```python blocks (run in the tests); ```py blocks are illustrations that need
+    a data folder or a long run, and are not run."""
     return re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
 
 
