@@ -27,6 +27,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -133,7 +134,8 @@ def time_config(
     state, const, template, opt_key = prepare_batch(
         problems, model, [pen] * B, [opt] * B, list(range(B)), [steps] * B, [0.0] * B, "float32"
     )
-    chunk = compiled_chunk(type(problems[0]), model, template, opt_key, steps, 1e10)
+    problem_cls: Any = type(problems[0])
+    chunk = compiled_chunk(problem_cls, model, template, opt_key, steps, 1e10)
     t = time.perf_counter()
     compiled = chunk.lower(state, const).compile()
     compile_s = time.perf_counter() - t

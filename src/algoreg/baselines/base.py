@@ -93,7 +93,8 @@ def linear_data(problem: Problem, baseline: str, *, sensing: bool) -> LinearData
         )
     rows, cols = np.nonzero(np.asarray(mask, dtype=bool))
     b = np.asarray(observed, dtype=np.float64)[rows, cols]
-    return LinearData("completion", tuple(problem.shape), b, rows=rows, cols=cols)
+    m, n = problem.shape
+    return LinearData("completion", (int(m), int(n)), b, rows=rows, cols=cols)
 
 
 @functools.lru_cache(maxsize=32)

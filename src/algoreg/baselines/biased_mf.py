@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -170,8 +171,8 @@ def fit_als(
 def biased_mf(
     problem,
     *,
-    ranks: list[int] | int = (10, 20, 50),
-    lams: list[float] | float = (5.0, 10.0, 20.0),
+    ranks: Sequence[int] | int = (10, 20, 50),
+    lams: Sequence[float] | float = (5.0, 10.0, 20.0),
     lam_bias: float = 5.0,
     weighted: bool = False,
     max_sweeps: int = 30,
@@ -227,6 +228,7 @@ def biased_mf(
             val = float(np.nanmin(hist["val_error"])) if problem.val else 0.0
             if best is None or val < best[0]:
                 best = (val, k, lam, params, hist)
+        assert best is not None  # the grid of ranks and λ is not empty (checked above)
         _, k, lam, (mu, bu, bi, P, Q), hist = best
         W = mu + bu[:, None] + bi[None, :] + P @ Q.T - problem.baseline
         result = make_result(

@@ -10,6 +10,7 @@ ratings) score it like every other row.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,7 @@ def check_bias_model(*, lams: Any, sweeps: Any, seed: Any) -> dict:
 def bias_model(
     problem,
     *,
-    lams: list[float] | float = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0),
+    lams: Sequence[float] | float = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0),
     sweeps: int = 10,
     seed: int = 0,
     blas_threads: int | None = 1,

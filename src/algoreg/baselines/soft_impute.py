@@ -362,7 +362,7 @@ def svt(
     with blas_limit(blas_threads):
         t0 = time.perf_counter()
         m, n = data.shape
-        fro_sq = float(data.b.size if data.kind == "completion" else np.sum(data.A**2))
+        fro_sq = float(data.b.size if data.A is None else np.sum(data.A**2))
         b_norm = float(np.linalg.norm(data.b))
         if tau is None:
             tau = 5.0 * math.sqrt(m * n) * b_norm / math.sqrt(fro_sq) if b_norm > 0 else 1.0

@@ -249,8 +249,9 @@ def _run(
         problems, model, penalties, optimizers, seeds, max_steps, tol, dtype
     )
     length = min(log_every, max(max_steps))
-    chunk = compiled_chunk(problem_cls, model, template, opt_key, length, diverge_above)
-    metrics = compiled_metrics(problem_cls, model, template, bool(log_flow))
+    # classes are hashable; mypy's lru_cache stub does not see type[Any] as Hashable
+    chunk = compiled_chunk(problem_cls, model, template, opt_key, length, diverge_above)  # type: ignore[arg-type]
+    metrics = compiled_metrics(problem_cls, model, template, bool(log_flow))  # type: ignore[arg-type]
 
     logs: list[list[dict]] = [[] for _ in range(B)]
     snapshot = state.params  # last iterate with a finite objective, per trial

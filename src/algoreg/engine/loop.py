@@ -28,6 +28,7 @@ from ..optim import Optimizer
 from ..penalties import Penalty
 from ..penalties.factored import factored_singular_values
 from ..penalties.svd import thin_svd
+from ..problems import Problem
 from .result import CONVERGED, DIVERGED, MAX_STEPS, RUNNING
 
 
@@ -60,7 +61,7 @@ def stateful(penalty: Penalty | None) -> bool:
     return penalty is not None and getattr(penalty, "stateful", False)
 
 
-def reads_factors(problem_cls: type, model: Model) -> bool:
+def reads_factors(problem_cls: type[Problem], model: Model) -> bool:
     """Whether the data term is evaluated from the model's ``factors`` (W = L Rᵀ) rather than
     its m × n product: when the problem stores its observations sparsely (``reads_factors``)
     and the model has factors. Then no step forms W."""
@@ -76,7 +77,7 @@ def factored_penalty(model: Model, penalty: Penalty | None) -> bool:
 def data_loss(problem_cls, model: Model, params, data):
     """The problem's loss of the model at ``params``: from the factors, or from W."""
     if reads_factors(problem_cls, model):
-        return problem_cls.loss(model.factors(params), data)
+        return problem_cls.loss(model.factors(params), data)  # type: ignore[attr-defined]
     return problem_cls.loss(model.product(params), data)
 
 
@@ -135,7 +136,7 @@ def compiled_init(
 
 @functools.lru_cache(maxsize=128)
 def compiled_chunk(
-    problem_cls: type,
+    problem_cls: type[Problem],
     model: Model,
     penalty: Penalty | None,
     optimizer_key: tuple,
@@ -176,7 +177,8 @@ def compiled_chunk(
         )
 
     batched_step = jax.vmap(step)
-    batched_cache = jax.vmap(lambda params: penalty.cache(model.product(params)))
+    # used only when the penalty is stateful (so not None and with a cache)
+    batched_cache = jax.vmap(lambda params: penalty.cache(model.product(params)))  # type: ignore[union-attr]
 
     def chunk(state: TrialState, const: TrialConst) -> TrialState:
         def cond(carry):
@@ -201,12 +203,14 @@ def _exact(penalty: Penalty | None) -> Penalty | None:
     """The penalty with its exact (SVD) polar factor: what the metrics log, whatever the
     training ``method``."""
     if penalty is not None and getattr(penalty, "method", "svd") != "svd":
-        return dataclasses.replace(penalty, method="svd")
+        return dataclasses.replace(penalty, method="svd")  # type: ignore[call-arg]
     return penalty
 
 
 @functools.lru_cache(maxsize=128)
-def compiled_metrics(problem_cls: type, model: Model, penalty: Penalty | None, flow: bool = False):
+def compiled_metrics(
+    problem_cls: type[Problem], model: Model, penalty: Penalty | None, flow: bool = False
+):
     """jit(vmap): params, const → dict of logged quantities of each trial (exact penalty, even
     when training uses an SVD-free ``method``).
 
@@ -226,7 +230,7 @@ def compiled_metrics(problem_cls: type, model: Model, penalty: Penalty | None, f
         total, (fit, _) = objective(params, const.data, const.lam)
         extra: dict[str, jax.Array] = {}
         if reads_factors(problem_cls, model):  # never form the m × n product
-            scored = model.factors(params)
+            scored = model.factors(params)  # type: ignore[attr-defined]
             spectrum = getattr(model, "spectrum", None)
             s = spectrum(params) if spectrum else factored_singular_values(*scored)
         else:
@@ -258,7 +262,7 @@ def compiled_metrics(problem_cls: type, model: Model, penalty: Penalty | None, f
 @functools.lru_cache(maxsize=32)
 def compiled_escape(model: Model):
     """jit(vmap(model.escape_step)): params, data → (params, accepted) for every trial."""
-    return jax.jit(jax.vmap(model.escape_step))
+    return jax.jit(jax.vmap(model.escape_step))  # type: ignore[attr-defined]
 
 
 @jax.jit

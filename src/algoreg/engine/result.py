@@ -46,6 +46,11 @@ class FitResult:
 
     @property
     def singular_values(self) -> np.ndarray:
+        if self.matrix is None:
+            raise ValueError(
+                "this result holds factors, not the m × n matrix (too large to form): read "
+                "the logged spectrum, history['singular_values'], instead"
+            )
         return np.linalg.svd(self.matrix, compute_uv=False)
 
     @property

@@ -26,7 +26,7 @@ from ..models import factorization
 from ..models import get as get_model
 from ..optim import get as get_optimizer
 from ..penalties import ratio
-from ..problems import CompletionProblem, SparseCompletionProblem
+from ..problems import CompletionProblem, Problem, SparseCompletionProblem
 from .base import BaseCompleter
 
 NUCLEAR_SOLVERS = ("auto", "cvxpy", "soft_impute")
@@ -194,6 +194,7 @@ def _engine_fit(
     values = problem.observed[problem.mask]
     scale = float(np.sqrt(np.mean(values**2)))
     scale = scale if scale > 0 else 1.0
+    scaled: Problem
     if sparse:
         rows, cols = np.nonzero(problem.mask)
         scaled = SparseCompletionProblem(problem.shape, rows, cols, values / scale)

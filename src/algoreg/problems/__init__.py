@@ -1,6 +1,9 @@
 """Recovery problems: synthetic completion and sensing, ratings data (MovieLens), a fully
 observed matrix (its best low-rank approximations), and PSD sensing for lifting."""
 
+from collections.abc import Callable
+from typing import Any
+
 from .base import Problem, relative_error
 from .bias import BiasModel, bias_baseline, global_mean
 from .completion import (
@@ -47,7 +50,7 @@ def batch_fields(problem: dict) -> tuple[str, ...]:
 
 
 # kind -> (generator, parameter checker); the checker validates without generating data
-PROBLEMS = {
+PROBLEMS: dict[str, tuple[Callable[..., Problem], Callable[..., dict[str, Any]]]] = {
     "completion": (completion, check_completion),
     "sparse_completion": (sparse_completion, check_sparse_completion),
     "sensing": (sensing, check_sensing),

@@ -60,6 +60,7 @@ def tuned_biases(
         err = float(np.sqrt(np.mean((mu + bu[val.users] + bi[val.items] - val.values) ** 2)))
         if best is None or err < best[0]:
             best = (err, mu, bu, bi, lam)
+    assert best is not None  # at least one λ was tried (checked by the callers)
     return best[1:]
 
 

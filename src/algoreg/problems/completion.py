@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ConfigError, check_int, check_real, check_shape
 from .base import Array, Problem, relative_error
 from .truth import low_rank
+
+if TYPE_CHECKING:
+    from .sparse import SparseCompletionProblem
 
 
 class CompletionProblem(Problem):
@@ -130,7 +135,7 @@ def check_completion(
 ) -> dict:
     """Validated, normalized parameters of :func:`completion` (no data is generated)."""
     m, n = check_shape("shape", shape)
-    out = {
+    out: dict[str, Any] = {
         "shape": (m, n),
         "rank": check_int("rank", rank, low=1, high=min(m, n)),
         "n_obs": check_int("n_obs", n_obs, low=1, high=m * n),
@@ -151,7 +156,7 @@ def completion(
     noise: float = 0.0,
     validation: float = 0.0,
     seed: int = 0,
-) -> CompletionProblem:
+) -> CompletionProblem | SparseCompletionProblem:
     """Synthetic completion: Arora et al.'s rank-``rank`` truth, ``n_obs`` uniform entries.
 
     ``seed`` fixes the truth, the sampling order and the noise through independent streams

@@ -13,6 +13,7 @@ When :func:`~algoreg.problems.completion` stores a problem sparsely: see
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -146,7 +147,8 @@ class SparseCompletionProblem(Problem):
     @staticmethod
     def loss(W: Array, data: dict[str, Array]) -> Array:
         if isinstance(W, tuple):
-            return sampled_sq_loss(*W, data)
+            L, R = W
+            return sampled_sq_loss(L, R, data)
         pred = W[data["rows"], data["cols"]]
         return jnp.sum((pred - data["values"]) ** 2) / data["n_obs"]
 
@@ -154,7 +156,8 @@ class SparseCompletionProblem(Problem):
     def metrics(W: Array, data: dict[str, Array]) -> dict[str, Array]:
         U, V = data["truth_U"], data["truth_V"]
         if isinstance(W, tuple):
-            d2 = factored_distance_sq(*W, U, V)
+            L, R = W
+            d2 = factored_distance_sq(L, R, U, V)
         else:
             d2 = jnp.sum((W - U @ V.T) ** 2)
         ref2 = factored_frobenius_sq(U, V)
@@ -265,7 +268,7 @@ def check_sparse_completion(
 ) -> dict:
     """Validated parameters of :func:`sparse_completion` (no data is drawn)."""
     m, n = check_shape("shape", shape)
-    out = {
+    out: dict[str, Any] = {
         "shape": (m, n),
         "rank": check_int("rank", rank, low=1, high=min(m, n)),
         "n_obs": check_int("n_obs", n_obs, low=1, high=m * n),
@@ -377,7 +380,8 @@ class SparseRatingsProblem(Problem):
     @staticmethod
     def loss(W: Array, data: dict[str, Array]) -> Array:
         if isinstance(W, tuple):
-            return sampled_sq_loss(*W, data)
+            L, R = W
+            return sampled_sq_loss(L, R, data)
         pred = W[data["rows"], data["cols"]]
         return jnp.sum((pred - data["values"]) ** 2) / data["n_obs"]
 

@@ -141,7 +141,7 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
         by = ["method_family", *kept]  # the choice is made within each of these groups
         criterion = spec["criterion"]
         shown = list(dict.fromkeys([y, *(spec["metrics"] or []), *checked, "effective_rank"]))
-        table = select_best(rows, by, criterion=criterion, report=shown)
+        table: list[dict[str, Any]] = select_best(rows, by, criterion=criterion, report=shown)
         tuned = [t for t in TUNED if any(t in r for r in rows)]
         cols = [*by, *tuned, f"{criterion}_mean", f"{y}_mean", f"{y}_sd", "n", "left_out"]
         cols += [f"{m}_mean" for m in shown if m != y]
@@ -160,7 +160,7 @@ def _table(rows: list[dict[str, Any]], spec: dict[str, Any]):
         math.isfinite(r.get("flow_err_median", math.nan)) for r in rows
     ):
         metrics = list(dict.fromkeys([*metrics, "flow_err_median", "flow_err_max"]))
-    table: list[dict[str, Any]] = []
+    table = []
     for m in metrics:
         for i, group in enumerate(summarize(rows, by, m)):
             if len(table) <= i:
@@ -205,8 +205,8 @@ def _measured(table: Sequence[dict[str, Any]], spec: dict[str, Any], group: str)
         params = spec["select"]["params"]
         parts = []
         for r in table:
-            at = ", ".join(f"{p} = {r[p]}" for p in params if r[p] is not None)
-            where = f" at {at}" if at else " (no setting meets the constraint)"
+            setting = ", ".join(f"{p} = {r[p]}" for p in params if r[p] is not None)
+            where = f" at {setting}" if setting else " (no setting meets the constraint)"
             parts.append(f"{r[group]}{where}: {goal} {r[f'{goal}_mean']:.3g}, {words} {r[y]:.3g}")
         return "chosen: " + "; ".join(parts) + "." if parts else ""
 

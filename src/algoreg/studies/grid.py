@@ -126,7 +126,7 @@ def select(trials: list[Trial], only: Sequence[tuple[str, Any]]) -> list[Trial]:
     ``problem.shape`` is then matched by a list of lists). A key no trial has, or a selection
     that leaves no trial, is a :class:`StudyError` naming what the study has."""
     flat = [dict(dotted_items(t.config)) for t in trials]
-    chosen = range(len(trials))
+    chosen: list[int] = list(range(len(trials)))
     for key, value in only:
         wanted = value if isinstance(value, list) else [value]
         present = list(dict.fromkeys(json.dumps(f[key]) for f in flat if key in f))  # grid order

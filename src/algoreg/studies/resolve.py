@@ -62,7 +62,8 @@ def _model(params: dict[str, Any]) -> dict[str, Any]:
     kind = params.pop("kind")
     if kind in MODELS:  # trained by the engine: its dataclass validates and fills defaults
         _check_keys(params, settings(kind))
-        return {"kind": kind, **dataclasses.asdict(get(kind, **params))}
+        model: Any = get(kind, **params)  # every registered kind is a dataclass (base.register)
+        return {"kind": kind, **dataclasses.asdict(model)}
     if kind in KINDS:  # a trial kind of its own (a baseline, a network protocol, ...)
         _check_keys(params, list(KINDS[kind].settings))
         return {"kind": kind, **KINDS[kind].check(params)}

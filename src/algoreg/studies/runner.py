@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..errors import ConfigError
 from ..metrics.dynamics import early_stopping_metrics
 from .grid import init_seed
 from .trial_problem import build_problem
@@ -35,13 +36,20 @@ def build_training(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def reference_metrics(config: dict[str, Any], problem, matrix: np.ndarray) -> dict[str, float]:
+def reference_metrics(
+    config: dict[str, Any], problem, matrix: np.ndarray | None
+) -> dict[str, float]:
     """With ``train.reference`` = a baseline (e.g. ``"nuclear_norm"``): solve it on the same
     problem and report ``dist_to_reference`` = ‖W − X_ref‖_F / ‖X_ref‖_F and the reference's
     own ``reference_test_error`` (Gunasekar et al.'s comparison)."""
     kind = config["train"].get("reference", "none")
     if kind == "none":
         return {}
+    if matrix is None:
+        raise ConfigError(
+            f"train.reference = {kind!r} compares m × n matrices, and this trial returns only "
+            "factors (its matrix is too large to form); drop the reference"
+        )
     key = (json.dumps(config["problem"], sort_keys=True), config["seed"], kind)
     if key not in _REFERENCES:
         from ..baselines import solve
