@@ -97,3 +97,27 @@ def test_the_site_builds_with_warnings_as_errors(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "site" / "reference" / "study-file" / "index.html").exists()
+
+
+def _modules_with_examples() -> list[str]:
+    src = ROOT / "src"
+    return sorted(
+        ".".join(p.relative_to(src).with_suffix("").parts).removesuffix(".__init__")
+        for p in (src / "algoreg").rglob("*.py")
+        if ">>> " in p.read_text(encoding="utf-8")
+    )
+
+
+@pytest.mark.parametrize("module", _modules_with_examples())
+def test_the_docstring_examples_of_a_module_run(module):
+    """Every ``>>>`` example in a docstring runs and prints what it shows (doctest)."""
+    import doctest
+    import importlib
+
+    needs = {"algoreg.clustering": "sklearn", "algoreg.estimators": "sklearn",
+             "algoreg.datasets": "skimage", "algoreg.regularizers.torch": "torch"}  # fmt: skip
+    for prefix, extra in needs.items():
+        if module.startswith(prefix):
+            pytest.importorskip(extra)
+    found = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert found.attempted > 0 and found.failed == 0

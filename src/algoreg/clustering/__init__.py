@@ -1,9 +1,15 @@
 """Convex clustering paths by algorithmic regularization (Weylandt, Nagorski & Allen 2020).
 
+>>> import numpy as np
 >>> from algoreg.clustering import ConvexClustering, carp, gaussian_knn_weights, preprocess
->>> labels = ConvexClustering(n_clusters=3).fit(X).labels_
->>> X0 = preprocess(X); path = carp(X0, gaussian_knn_weights(X0), t=1.05)
->>> path.linkage, path.cut(3), path.gammas, path.U
+>>> rng = np.random.default_rng(0)
+>>> X = np.vstack([rng.normal(center, 0.3, (10, 2)) for center in (0.0, 4.0, 8.0)])
+>>> ConvexClustering(n_clusters=3).fit(X).labels_.tolist() == [0] * 10 + [1] * 10 + [2] * 10
+True
+>>> X0 = preprocess(X)
+>>> path = carp(X0, gaussian_knn_weights(X0), t=1.05)  # also path.gammas, path.U
+>>> path.linkage.shape, np.bincount(path.cut(3)).tolist()
+((29, 4), [10, 10, 10])
 
 Modules: :mod:`.data` (checks, centering, CSV), :mod:`.weights` (Gaussian k-NN weights and
 D), :mod:`.admm` (the splitting, prox steps, exact solve), :mod:`.path` (CARP, CARP-VIZ,

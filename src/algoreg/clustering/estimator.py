@@ -1,8 +1,11 @@
 """A scikit-learn-style convex clustering estimator (needs the ``sklearn`` extra).
 
+>>> import numpy as np
 >>> from algoreg.clustering import ConvexClustering
->>> est = ConvexClustering(n_clusters=3).fit(X)
->>> est.labels_, est.linkage_          # scipy.cluster.hierarchy.dendrogram(est.linkage_)
+>>> X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+>>> est = ConvexClustering(n_clusters=2).fit(X)
+>>> est.labels_.tolist(), est.linkage_.shape  # scipy.cluster.hierarchy.dendrogram(est.linkage_)
+([0, 0, 1, 1], (3, 4))
 """
 
 from __future__ import annotations

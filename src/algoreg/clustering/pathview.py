@@ -17,8 +17,14 @@ embedded as JSON (``<script type="application/json" id="ID-data">``): coordinate
 0…10000 across the bounding box ``box`` = [x min, y min, x span, y span] (a resolution of 10⁻⁴
 of the box; :func:`decode` inverts it).
 
->>> html = path_view_html(path)                     # a full page
->>> frag = path_view_fragment(path, element_id="p1")  # to embed in another page
+>>> import numpy as np
+>>> from algoreg.clustering import carp, gaussian_knn_weights, preprocess
+>>> X = preprocess(np.array([[0.0, 0.0], [0.2, 0.1], [4.0, 4.0], [4.1, 3.9], [8.0, 0.0]]))
+>>> path = carp(X, gaussian_knn_weights(X), t=1.05)
+>>> path_view_html(path).startswith("<!DOCTYPE html>")          # a full page
+True
+>>> 'id="p1"' in path_view_fragment(path, element_id="p1")   # to embed in another page
+True
 """
 
 from __future__ import annotations

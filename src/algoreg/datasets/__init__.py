@@ -1,9 +1,12 @@
 """Real data: MovieLens-100K ratings (from a folder you supply) and scikit-image's images.
 
 >>> import algoreg as ar
->>> p = ar.datasets.movielens100k("~/data/ml-100k", split="u1")   # a RatingsProblem
->>> ar.datasets.bias_baseline(p).rmse
+>>> p = ar.datasets.movielens100k("~/data/ml-100k", split="u1")  # doctest: +SKIP
+>>> ar.datasets.bias_baseline(p).rmse  # doctest: +SKIP
+0.955...
 >>> q = ar.datasets.image_completion("camera", fraction=0.3, shape=(128, 128), seed=0)
+>>> type(q).__name__, q.shape, q.n_obs  # 30% of the 128 × 128 pixels observed
+('CompletionProblem', (128, 128), 4915)
 """
 
 from ..problems.bias import BiasModel, bias_baseline, global_mean

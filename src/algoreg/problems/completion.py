@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ConfigError, check_int, check_real, check_shape
 from .base import Array, Problem, relative_error
-from .truth import low_rank
+from .truth import check_sampled_low_rank, low_rank
 
 if TYPE_CHECKING:
     from .sparse import SparseCompletionProblem
@@ -134,18 +134,7 @@ def check_completion(
     seed: int = 0,
 ) -> dict:
     """Validated, normalized parameters of :func:`completion` (no data is generated)."""
-    m, n = check_shape("shape", shape)
-    out: dict[str, Any] = {
-        "shape": (m, n),
-        "rank": check_int("rank", rank, low=1, high=min(m, n)),
-        "n_obs": check_int("n_obs", n_obs, low=1, high=m * n),
-        "noise": check_real("noise", noise, low=0.0),
-        "validation": check_real("validation", validation, low=0.0, high=1.0, high_open=True),
-        "seed": check_int("seed", seed, low=0),
-    }
-    if out["n_obs"] - round(out["validation"] * out["n_obs"]) < 1:
-        raise ConfigError(f"validation={validation} leaves no training entry of n_obs={n_obs}")
-    return out
+    return check_sampled_low_rank(shape, rank, n_obs, noise, validation, seed)
 
 
 def completion(

@@ -13,15 +13,15 @@ When :func:`~algoreg.problems.completion` stores a problem sparsely: see
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import ConfigError, check_int, check_real, check_shape
+from ..errors import ConfigError, check_int, check_shape
 from ..penalties.factored import factored_distance_sq, factored_frobenius_sq
 from .base import Array, Problem
 from .sampled import entry_values, sampled_sq_loss, sorted_entries
+from .truth import check_sampled_low_rank
 
 # the rule: completion stores a dense mask up to DENSE_MAX_ENTRIES matrix entries m·n (2²²)
 # and index arrays above it. A dense trial holds four
@@ -37,6 +37,16 @@ TEST_ENTRIES = 2**17
 def _rel(diff: Array, ref: Array) -> Array:
     num, den = jnp.sqrt(jnp.sum(diff**2)), jnp.sqrt(jnp.sum(ref**2))
     return jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), jnp.nan)
+
+
+def entries_loss(W: Array | tuple[Array, Array], data: dict[str, Array]) -> Array:
+    """Σ_t (W_{i_t j_t} − v_t)²/n over the stored entries, from the factors (L, R) of
+    W = L Rᵀ without forming W (:func:`~.sampled.sampled_sq_loss`), or from W itself."""
+    if isinstance(W, tuple):
+        L, R = W
+        return sampled_sq_loss(L, R, data)
+    pred = W[data["rows"], data["cols"]]
+    return jnp.sum((pred - data["values"]) ** 2) / data["n_obs"]
 
 
 class SparseCompletionProblem(Problem):
@@ -144,13 +154,7 @@ class SparseCompletionProblem(Problem):
             "size": np.asarray(float(self.shape[0]) * float(self.shape[1])),
         }
 
-    @staticmethod
-    def loss(W: Array, data: dict[str, Array]) -> Array:
-        if isinstance(W, tuple):
-            L, R = W
-            return sampled_sq_loss(L, R, data)
-        pred = W[data["rows"], data["cols"]]
-        return jnp.sum((pred - data["values"]) ** 2) / data["n_obs"]
+    loss = staticmethod(entries_loss)
 
     @staticmethod
     def metrics(W: Array, data: dict[str, Array]) -> dict[str, Array]:
@@ -267,18 +271,11 @@ def check_sparse_completion(
     seed: int = 0,
 ) -> dict:
     """Validated parameters of :func:`sparse_completion` (no data is drawn)."""
-    m, n = check_shape("shape", shape)
-    out: dict[str, Any] = {
-        "shape": (m, n),
-        "rank": check_int("rank", rank, low=1, high=min(m, n)),
-        "n_obs": check_int("n_obs", n_obs, low=1, high=m * n),
-        "noise": check_real("noise", noise, low=0.0),
-        "validation": check_real("validation", validation, low=0.0, high=1.0, high_open=True),
-        "n_test": None if n_test is None else check_int("n_test", n_test, low=0),
-        "seed": check_int("seed", seed, low=0),
-    }
-    if out["n_obs"] - round(out["validation"] * out["n_obs"]) < 1:
-        raise ConfigError(f"validation={validation} leaves no training entry of n_obs={n_obs}")
+    out = check_sampled_low_rank(shape, rank, n_obs, noise, validation, seed)
+    m, n = out["shape"]
+    seed = out.pop("seed")  # keys in the order the trial ids were made with
+    out["n_test"] = None if n_test is None else check_int("n_test", n_test, low=0)
+    out["seed"] = seed
     if out["n_test"] is not None and out["n_test"] > m * n - out["n_obs"]:
         raise ConfigError(f"n_test={n_test} exceeds the {m * n - out['n_obs']} unobserved entries")
     return out
@@ -377,13 +374,7 @@ class SparseRatingsProblem(Problem):
             "high": np.asarray(high),
         }
 
-    @staticmethod
-    def loss(W: Array, data: dict[str, Array]) -> Array:
-        if isinstance(W, tuple):
-            L, R = W
-            return sampled_sq_loss(L, R, data)
-        pred = W[data["rows"], data["cols"]]
-        return jnp.sum((pred - data["values"]) ** 2) / data["n_obs"]
+    loss = staticmethod(entries_loss)
 
     @staticmethod
     def metrics(W: Array, data: dict[str, Array]) -> dict[str, Array]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from ..errors import check_int, check_real, check_shape
+from ..errors import ConfigError, check_int, check_real, check_shape
 
 
 def low_rank(
@@ -27,3 +29,22 @@ def low_rank(
     W = U @ V.T / np.sqrt(rank)
     target = np.sqrt(m * n) if fro_norm is None else check_real("fro_norm", fro_norm, low=0)
     return W * (target / np.linalg.norm(W))
+
+
+def check_sampled_low_rank(
+    shape: Any, rank: Any, n_obs: Any, noise: Any, validation: Any, seed: Any
+) -> dict[str, Any]:
+    """Checked settings of a rank-``rank`` truth seen through ``n_obs`` of its entries, a share
+    ``validation`` of them held out (the synthetic completion problems, dense or sparse)."""
+    m, n = check_shape("shape", shape)
+    out: dict[str, Any] = {
+        "shape": (m, n),
+        "rank": check_int("rank", rank, low=1, high=min(m, n)),
+        "n_obs": check_int("n_obs", n_obs, low=1, high=m * n),
+        "noise": check_real("noise", noise, low=0.0),
+        "validation": check_real("validation", validation, low=0.0, high=1.0, high_open=True),
+        "seed": check_int("seed", seed, low=0),
+    }
+    if out["n_obs"] - round(out["validation"] * out["n_obs"]) < 1:
+        raise ConfigError(f"validation={validation} leaves no training entry of n_obs={n_obs}")
+    return out
