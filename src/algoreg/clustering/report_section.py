@@ -48,31 +48,18 @@ def chosen_trials(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def path_fragments(row: dict[str, Any], prefix: str) -> list[str]:
     """The path view(s) of one clustering trial, recomputed from its settings."""
-    import numpy as np
-
-    from .bicluster import balanced_weights, bicluster_path, center_global, fill_missing
-    from .data import check_data, preprocess
     from .datasets import load_dataset
     from .pathview import bicluster_views, path_view_fragment
-    from .study import BICLUSTER, ClusteringSettings, fit_path
-    from .weights import gaussian_knn_weights
+    from .study import BICLUSTER, ClusteringSettings, fit_trial
 
     model = {k: v for k, v in _settings(row, "model").items() if k != "kind"}
     s = ClusteringSettings(**model)
     problem = _settings(row, "problem")
     X, _ = load_dataset(problem)
+    path = fit_trial(X, s, problem["data"]).path
     title = f"{problem['data']}: {s.method}, t = {s.t:g}"
     if s.method in BICLUSTER:
-        X = check_data(X, problem["data"], missing=True)
-        X = center_global(X) if s.center else X
-        rows, cols = balanced_weights(fill_missing(X), phi=s.phi, k=s.k)
-        bipath = bicluster_path(
-            X, rows, cols, method=BICLUSTER[s.method], burn_in=s.burn_in, t=s.t, rho=s.rho,
-            epsilon=s.epsilon, tol=s.tol,
-        )  # fmt: skip
-        return bicluster_views(bipath, title=title, prefix=prefix)
-    X = preprocess(check_data(np.asarray(X), problem["data"]), center=s.center, scale=s.scale)
-    path = fit_path(X, s, gaussian_knn_weights(X, phi=s.phi, k=s.k))
+        return bicluster_views(path, title=title, prefix=prefix)
     return [path_view_fragment(path, title=title, element_id=f"{prefix}path")]
 
 

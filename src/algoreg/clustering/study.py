@@ -114,6 +114,77 @@ def fit_path(X: np.ndarray, s: ClusteringSettings, graph: Any) -> ClusterPath:
     return carp(X, graph, burn_in=s.burn_in, back_track=s.method == "carp-viz", **common)
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """A trial's data as the path saw it (preprocessed), its fusion graph(s) — ``cols`` for
+    biclustering only — the seconds the weights took, and the path."""
+
+    X: np.ndarray
+    graph: Any
+    cols: Any
+    weights_s: float
+    path: Any
+
+
+def fit_trial(X: np.ndarray, s: ClusteringSettings, name: str) -> Fitted:
+    """Preprocess data set ``name`` as ``s`` says, build its weights and fit its path: convex
+    clustering (carp, carp-viz, exact) or biclustering (cbass, cbass-exact). What a trial
+    runs, and what the HTML report's path view recomputes."""
+    if s.method in BICLUSTER:
+        X = check_data(X, name, missing=True)
+        X = center_global(X) if s.center else X
+        start = time.perf_counter()
+        rows, cols = balanced_weights(fill_missing(X), phi=s.phi, k=s.k)
+        weights_s = time.perf_counter() - start
+        path = bicluster_path(
+            X, rows, cols, method=BICLUSTER[s.method], burn_in=s.burn_in, **_bicommon(s)
+        )
+        return Fitted(X, rows, cols, weights_s, path)
+    X = preprocess(check_data(X, name), center=s.center, scale=s.scale)
+    start = time.perf_counter()
+    graph = gaussian_knn_weights(X, phi=s.phi, k=s.k)
+    weights_s = time.perf_counter() - start
+    return Fitted(X, graph, None, weights_s, fit_path(X, s, graph))
+
+
+def _bicommon(s: ClusteringSettings) -> dict[str, Any]:
+    return {"t": s.t, "rho": s.rho, "epsilon": s.epsilon, "tol": s.tol}
+
+
+def _cut_metrics(
+    s: ClusteringSettings, labels: np.ndarray | None, n: int, what: str, cut: Any
+) -> dict[str, float]:
+    """``n_clusters`` (given, or the labels' count) and the cut's ``ari`` against the labels."""
+    n_clusters = s.n_clusters or (len(np.unique(labels)) if labels is not None else None)
+    if n_clusters is None:
+        return {}
+    if n_clusters > n:
+        raise ConfigError(f"n_clusters={n_clusters} exceeds the {n} {what}")
+    out = {"n_clusters": float(n_clusters)}
+    if labels is not None:
+        out["ari"] = adjusted_rand_index(cut(n_clusters), labels)
+    return out
+
+
+def _exact_metrics(path: Any, exact: Any, errors: np.ndarray) -> dict[str, float]:
+    """How the path compares with the exact one: time, speedup and the path errors."""
+    return {
+        "exact_s": exact.seconds,
+        "exact_iterations": float(exact.n_iter),
+        "speedup": exact.seconds / path.seconds,
+        "path_error": float(errors.max()),
+        "mean_path_error": float(errors.mean()),
+    }
+
+
+def _outcome(metrics: dict[str, float], path: Any, done: bool) -> dict[str, Any]:
+    return {
+        "metrics": metrics,
+        "status": "converged" if done else "max_steps",
+        "steps": path.n_iter,
+    }
+
+
 def monotone(linkage: np.ndarray, n: int) -> bool:
     """Whether ``linkage`` has n − 1 merges at non-decreasing heights."""
     return len(linkage) == n - 1 and bool(np.all(np.diff(linkage[:, 2]) >= 0))
@@ -123,47 +194,26 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     """One clustering trial (see the module)."""
     s = ClusteringSettings(**{k: v for k, v in config["model"].items() if k != "kind"})
     X, labels = load_dataset(config["problem"])
+    fitted = fit_trial(X, s, config["problem"]["data"])
     if s.method in BICLUSTER:
-        return run_bicluster(X, labels, s, config["problem"]["data"])
-    X = preprocess(check_data(X, config["problem"]["data"]), center=s.center, scale=s.scale)
-    start = time.perf_counter()
-    graph = gaussian_knn_weights(X, phi=s.phi, k=s.k)
-    weights_s = time.perf_counter() - start
-    path = fit_path(X, s, graph)
+        return _bicluster_outcome(fitted, labels, s)
+    X, graph, path = fitted.X, fitted.graph, fitted.path
     metrics = {
         "fit_s": path.seconds,
-        "weights_s": weights_s,
+        "weights_s": fitted.weights_s,
         "iterations": float(path.n_iter),
         "kept": float(len(path.gammas)),
         "phi": float("nan") if graph.phi is None else float(graph.phi),
         "k_nn": float(graph.k if graph.k is not None else len(X) - 1),
         "n_edges": float(graph.n_edges),
         "monotone": float(monotone(path.linkage, len(X))),
+        **_cut_metrics(s, labels, len(X), "observations", path.cut),
     }
-    n_clusters = s.n_clusters or (len(np.unique(labels)) if labels is not None else None)
-    if n_clusters is not None:
-        if n_clusters > len(X):
-            raise ConfigError(f"n_clusters={n_clusters} exceeds the {len(X)} observations")
-        cut = path.cut(n_clusters)
-        metrics["n_clusters"] = float(n_clusters)
-        if labels is not None:
-            metrics["ari"] = adjusted_rand_index(cut, labels)
     if s.vs_exact:
         exact = exact_path(X, graph, t=s.t, q=s.q, rho=s.rho, epsilon=s.epsilon, tol=s.tol)
         _, errors = path_errors(path, X, rho=s.rho)
-        metrics.update(
-            exact_s=exact.seconds,
-            exact_iterations=float(exact.n_iter),
-            speedup=exact.seconds / path.seconds,
-            path_error=float(errors.max()),
-            mean_path_error=float(errors.mean()),
-        )
-    done = bool(path.fused[-1].all())
-    return {
-        "metrics": metrics,
-        "status": "converged" if done else "max_steps",
-        "steps": path.n_iter,
-    }
+        metrics.update(_exact_metrics(path, exact, errors))
+    return _outcome(metrics, path, bool(path.fused[-1].all()))
 
 
 def cut_agreement(a: BiclusterPath, b: BiclusterPath, ks: range = range(2, 11)) -> float:
@@ -201,53 +251,32 @@ def tree_agreement(a: BiclusterPath, b: BiclusterPath) -> float:
     )
 
 
-def run_bicluster(
-    X: np.ndarray, labels: np.ndarray | None, s: ClusteringSettings, name: str
+def _bicluster_outcome(
+    fitted: Fitted, labels: np.ndarray | None, s: ClusteringSettings
 ) -> dict[str, Any]:
-    """One biclustering trial (``method`` cbass or cbass-exact; see the module)."""
-    X = check_data(X, name, missing=True)
-    X = center_global(X) if s.center else X
-    start = time.perf_counter()
-    rows, cols = balanced_weights(fill_missing(X), phi=s.phi, k=s.k)
-    weights_s = time.perf_counter() - start
-    common: dict[str, Any] = {"t": s.t, "rho": s.rho, "epsilon": s.epsilon, "tol": s.tol}
-    path = bicluster_path(X, rows, cols, method=BICLUSTER[s.method], burn_in=s.burn_in, **common)
+    """The metrics of one biclustering trial (``method`` cbass or cbass-exact)."""
+    X, rows, cols, path = fitted.X, fitted.graph, fitted.cols, fitted.path
     n, p = X.shape
     metrics = {
         "fit_s": path.seconds,
-        "weights_s": weights_s,
+        "weights_s": fitted.weights_s,
         "iterations": float(path.n_iter),
         "kept": float(len(path.gammas)),
         "k_nn": float(rows.k if rows.k is not None else n - 1),
         "col_k_nn": float(cols.k if cols.k is not None else p - 1),
         "n_edges": float(rows.n_edges + cols.n_edges),
         "monotone": float(monotone(path.row_linkage, n) and monotone(path.col_linkage, p)),
+        **_cut_metrics(s, labels, n, "rows", path.row_cut),
     }
-    n_clusters = s.n_clusters or (len(np.unique(labels)) if labels is not None else None)
-    if n_clusters is not None:
-        if n_clusters > n:
-            raise ConfigError(f"n_clusters={n_clusters} exceeds the {n} rows")
-        metrics["n_clusters"] = float(n_clusters)
-        if labels is not None:
-            metrics["ari"] = adjusted_rand_index(path.row_cut(n_clusters), labels)
     if s.vs_exact:
-        exact = bicluster_path(X, rows, cols, method="exact", **common)
+        exact = bicluster_path(X, rows, cols, method="exact", **_bicommon(s))
         _, errors = bicluster_path_errors(path, X, rho=s.rho)
         metrics.update(
-            exact_s=exact.seconds,
-            exact_iterations=float(exact.n_iter),
-            speedup=exact.seconds / path.seconds,
-            path_error=float(errors.max()),
-            mean_path_error=float(errors.mean()),
+            _exact_metrics(path, exact, errors),
             cut_agreement=cut_agreement(path, exact),
             tree_agreement=tree_agreement(path, exact),
         )
-    done = path.finished
-    return {
-        "metrics": metrics,
-        "status": "converged" if done else "max_steps",
-        "steps": path.n_iter,
-    }
+    return _outcome(metrics, path, path.finished)
 
 
 def label(settings: dict[str, Any], with_lam: bool = True) -> str:
