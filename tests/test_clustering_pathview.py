@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from algoreg.clustering import carp, gaussian_knn_weights, preprocess
+from algoreg.clustering.data import principal_axes
 from algoreg.clustering.pathview import (
     GRID,
     decode,
     frame_steps,
     path_view_fragment,
     path_view_html,
-    principal_axes,
 )
 from algoreg.errors import ConfigError
 

@@ -124,3 +124,13 @@ def read_csv(path: str | Path) -> tuple[np.ndarray, list[str]]:
     if not rows:
         raise ConfigError(f"{path}: no data rows after the header")
     return np.array(rows, dtype=np.float64), header
+
+
+def principal_axes(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(column means, p × 2 axes, variance shares of the two) of X's principal components; a
+    second axis of zeros when X has one column."""
+    mean = X.mean(axis=0)
+    _, s, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    axes = Vt[:2].T if Vt.shape[0] >= 2 else np.column_stack([Vt[0], np.zeros_like(Vt[0])])
+    share = s[:2] ** 2 / max(float(np.sum(s**2)), 1e-300)
+    return mean, axes, np.pad(share, (0, 2 - len(share)))

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .bicluster import BiclusterPath
+from .data import principal_axes
 from .path import ClusterPath
 
 MAX_LEAF_LABELS = 60  # more leaves than this are drawn without names
@@ -94,10 +96,7 @@ def linkage_figure(
         ax.axhline(threshold, color="k", lw=0.8, ls="--")
     ax.set_title(title)
     fig.tight_layout()
-    out = Path(out)
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
-    return out
+    return _save(plt, fig, out)
 
 
 def heatmap_figure(
@@ -166,10 +165,7 @@ def heatmap_figure(
         + f"\nU at γ = {gamma:.3g}: {n_row_clusters} row × {n_col_clusters} column clusters",
         fontsize=9,
     )
-    out = Path(out)
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
-    return out
+    return _save(plt, fig, out)
 
 
 def path_figure(
@@ -182,10 +178,7 @@ def path_figure(
     """The path on the first two principal components (see the module); ``labels`` colour
     the rows (default: the hierarchy's 2-cluster cut)."""
     plt = _pyplot()
-    X = path.U[0]
-    mean = X.mean(axis=0)
-    _, s, Vt = np.linalg.svd(X - mean, full_matrices=False)
-    axes = Vt[:2].T if Vt.shape[0] >= 2 else np.column_stack([Vt[0], np.zeros_like(Vt[0])])
+    mean, axes, share = principal_axes(path.U[0])
     P = (path.U - mean) @ axes  # kept iterates × n × 2
     colours = labels if labels is not None else path.cut(min(2, path.graph.n))
     _, colours = np.unique(colours, return_inverse=True)
@@ -197,20 +190,24 @@ def path_figure(
     k = int(colours.max()) + 1
     at = _first_with(path, k)
     ax.scatter(P[at, :, 0], P[at, :, 1], marker="x", c="k", s=22, lw=0.8, zorder=4)
-    share = s[:2] ** 2 / max(float(np.sum(s**2)), 1e-300)
     ax.set_xlabel(f"PC1 ({100 * share[0]:.0f}% of the variance)")
-    if len(share) > 1:
+    if path.U.shape[2] > 1:
         ax.set_ylabel(f"PC2 ({100 * share[1]:.0f}% of the variance)")
     head = title or f"{path.method} path (t = {path.t:g})"
     ax.set_title(f"{head}\ndots: the data (γ = 0); ×: the first level with {k} clusters")
     fig.tight_layout()
-    out = Path(out)
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
-    return out
+    return _save(plt, fig, out)
 
 
 def _first_with(path: ClusterPath, k: int) -> int:
     """The first kept iterate at which the hierarchy has at most ``k`` clusters."""
     left = path.graph.n - np.cumsum(path.merges)
     return int(np.argmax(left <= k)) if (left <= k).any() else len(left) - 1
+
+
+def _save(plt: Any, fig: Any, out: str | Path) -> Path:
+    """Write ``fig`` to ``out`` (PNG at 150 dpi) and close it."""
+    out = Path(out)
+    fig.savefig(out, dpi=150)
+    plt.close(fig)
+    return out

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, check_int
+from .data import principal_axes
 
 MAX_FRAMES = 300
 GRID = 10_000  # coordinates are integers 0…GRID across the bounding box
@@ -54,16 +55,6 @@ def frame_steps(n_kept: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
     if n_kept <= max_frames:
         return np.arange(n_kept)
     return np.unique(np.round(np.linspace(0, n_kept - 1, max_frames)).astype(int))
-
-
-def principal_axes(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(column means, p × 2 axes, variance shares of the two) of X's principal components; a
-    second axis of zeros when X has one column."""
-    mean = X.mean(axis=0)
-    _, s, Vt = np.linalg.svd(X - mean, full_matrices=False)
-    axes = Vt[:2].T if Vt.shape[0] >= 2 else np.column_stack([Vt[0], np.zeros_like(Vt[0])])
-    share = s[:2] ** 2 / max(float(np.sum(s**2)), 1e-300)
-    return mean, axes, np.pad(share, (0, 2 - len(share)))
 
 
 def view_data(
