@@ -239,17 +239,94 @@ def test_ratio_completer_methods_and_the_slow_warning(monkeypatch):
 
     p = ar.problems.completion((30, 30), 2, 400, seed=0)
     X = masked(p)
-    fast = RatioPenaltyCompleter(method="factored", rank=8, max_steps=3000).fit(X)
-    assert fast.result_.config["model"]["rank"] == 8
+    fast = RatioPenaltyCompleter(
+        method="factored", rank=8, lam=1e-3, validation=0.0, learning_rate=1e-2, init_scale=1e-3
+    ).fit(X)
+    assert fast.result_.config["model"]["rank"] == 8 and fast.result_.config["model"]["bias"]
     assert missing_error(fast.completed_, p) < 0.05
     np.testing.assert_array_equal(fast.completed_[p.mask], X[p.mask])
     with pytest.raises(ConfigError, match="method"):
         RatioPenaltyCompleter(method="svd").fit(X)
+    # "auto": the paper's dense Z up to min(m, n) = 300, the factored model above
+    auto = RatioPenaltyCompleter()
+    assert auto.resolved_method((300, 5000)) == "dense"
+    assert auto.resolved_method((301, 301)) == "factored"
+    assert auto.resolved_params((943, 1682))["lam"] is None  # chosen from LAM_GRID
+    assert auto.resolved_params((30, 30))["lam"] == 1e-3
     # the estimate scales with the SVD's cost: hours at MovieLens size, not at 30 × 30
-    dense = RatioPenaltyCompleter()
+    dense = RatioPenaltyCompleter(method="dense")
     assert dense.estimated_seconds((943, 1682), 80_000) > 3600
     assert dense.estimated_seconds((30, 30), 400) < 60
-    assert RatioPenaltyCompleter(method="factored").estimated_seconds((943, 1682), 80_000) < 180
+    assert auto.estimated_seconds((943, 1682), 80_000) < 180
     monkeypatch.setattr(RatioPenaltyCompleter, "WARN_SECONDS", 0.0)
     with pytest.warns(SlowWarning, match=r"30×30 matrix with 400 observed entries: about"):
         RatioPenaltyCompleter(max_steps=5).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"method": "factored", "validation": 0.0}, r"lam=None chooses λ on held-out entries"),
+        ({"validation": 1.0}, r"validation must be"),
+        ({"method": "factored", "validation": 1e-4}, r"holds out 0; at least one"),
+        ({"learning_rate": 0.0}, r"learning_rate must be"),
+    ],
+)
+def test_ratio_completer_rejects_bad_settings(kw, match):
+    X = masked(ar.problems.completion((30, 30), 2, 400, seed=0))
+    with pytest.raises(ConfigError, match=match):
+        RatioPenaltyCompleter(**kw).fit(X)
+
+
+def noisy_offset_low_rank(m=120, n=150, rank=3, frac=0.2, noise=0.3, seed=0):
+    """A rank-3 matrix plus row offsets and a level of 3, ``frac`` of it seen with noise."""
+    rng = np.random.default_rng(seed)
+    T = rng.standard_normal((m, rank)) @ rng.standard_normal((rank, n)) / np.sqrt(rank)
+    T = T + rng.standard_normal(m)[:, None] + 3.0
+    mask = rng.random((m, n)) < frac
+    return T, mask, np.where(mask, T + noise * rng.standard_normal((m, n)), np.nan)
+
+
+def test_ratio_completer_early_stopping_chooses_lam_and_step_on_held_out_entries():
+    T, mask, X = noisy_offset_low_rank()
+
+    def err(Z):  # relative error on the missing entries, against the centred truth
+        return np.linalg.norm((Z - T)[~mask]) / np.linalg.norm((T - T.mean())[~mask])
+
+    kw = {"method": "factored", "max_steps": 800, "seed": 3}
+    est = RatioPenaltyCompleter(**kw).fit(X)  # λ from LAM_GRID, 10% of the entries held out
+    stop = est.result_.config["early_stopping"]
+    assert stop["lams"] == list(RatioPenaltyCompleter.LAM_GRID) and est.lam_ in stop["lams"]
+    curves = np.array(stop["val_errors"])
+    i, k = np.unravel_index(np.nanargmin(curves), curves.shape)
+    assert est.lam_ == stop["lams"][i] and est.best_step_ == stop["steps"][k] == est.n_iter_
+    assert stop["val_error"] == pytest.approx(curves[i, k])
+    # the refit is the same model trained on every entry for the chosen steps
+    again = RatioPenaltyCompleter(**{**kw, "max_steps": est.best_step_}, lam=est.lam_, validation=0)
+    np.testing.assert_allclose(again.fit_transform(X), est.completed_, rtol=0, atol=1e-5)
+    # choosing λ on held-out entries beats both ends of the grid (measured: 0.28 at the chosen
+    # λ = 0.03, against 0.30 at λ = 0.01 and 0.86 at λ = 1, each early-stopped)
+    chosen = err(est.completed_)
+    low, high = (
+        err(RatioPenaltyCompleter(**kw, lam=lam).fit_transform(X))
+        for lam in (RatioPenaltyCompleter.LAM_GRID[0], RatioPenaltyCompleter.LAM_GRID[-1])
+    )
+    assert chosen < low - 0.01 and chosen < high / 2, (chosen, low, high)
+
+
+@pytest.mark.slow
+def test_ratio_completer_default_finishes_and_beats_the_bias_model_on_movielens():
+    from test_ratings import ml100k_path
+
+    if not (ml100k_path() / "u.data").is_file():
+        pytest.skip("MovieLens-100K not available")
+    p = ar.datasets.movielens100k(ml100k_path(), split="u1", center=False)
+    X = np.full(p.shape, np.nan)
+    X[p.train.users, p.train.items] = p.train.values
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)  # 32 items only in u1.test
+        Z = RatioPenaltyCompleter().fit_transform(X)
+    t = p.test
+    rmse = float(np.sqrt(np.mean((Z[t.users, t.items] - t.values) ** 2)))
+    # measured 0.938 (74 s, one core); the user/item bias model scores 0.955 on u1
+    assert rmse < 0.945

@@ -1,6 +1,10 @@
 """Exact spectral penalties of a factored product from its k × k cores, against the dense SVD
 path, finite differences, and at repeated and zero singular values; the factored model."""
 
+import os
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -171,3 +175,42 @@ def test_factored_ratio_training_recovers_a_low_rank_matrix():
     )
     assert r.status == "max_steps" and r.metrics["test_error"] < 0.05
     assert r.history["singular_values"].shape[1] == 10
+
+
+def test_vmapped_singular_values_equal_one_at_a_time():
+    rng = np.random.default_rng(4)
+    L, R = rng.standard_normal((3, 40, 6)), rng.standard_normal((3, 50, 6))
+    batched = jax.vmap(factored_singular_values)(L, R)
+    for b in range(3):
+        np.testing.assert_allclose(batched[b], factored_singular_values(L[b], R[b]), rtol=1e-12)
+        dense = np.linalg.svd(L[b] @ R[b].T, compute_uv=False)[:6]
+        np.testing.assert_allclose(batched[b], dense, rtol=1e-10)
+
+
+BATCHED_FACTORED = """
+import numpy as np, algoreg as ar
+from algoreg.problems.sparse import SparseCompletionProblem
+rng = np.random.default_rng(0)
+rows, cols = np.nonzero(rng.random((100, 100)) < 0.1)
+v = rng.standard_normal(rows.size)
+p = SparseCompletionProblem((100, 100), rows, cols, v)
+model = ar.models.get("factored", rank=64, bias=True)
+pens = [ar.penalties.ratio(0.1), ar.penalties.ratio(0.3)]
+both = ar.fit_many([p, p], model, penalty=pens, seeds=[0, 0], max_steps=100, log_every=50)
+for pen, res in zip(pens, both):
+    one = ar.fit(p, model, penalty=pen, seed=0, max_steps=100, log_every=50)
+    assert abs(one.train_loss - res.train_loss) <= 1e-5 * one.train_loss, (one, res)
+print("ok")
+"""
+
+
+def test_a_batch_of_factored_trials_with_biases_finishes_on_a_cpu(tmp_path):
+    # jax 0.10.2 on 2 cores: two batched LAPACK QRs at once deadlocked XLA's CPU thread pool
+    # (this batch hung forever); the QRs now run one matrix at a time under vmap on a CPU
+    script = tmp_path / "batch.py"
+    script.write_text(BATCHED_FACTORED)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
