@@ -171,7 +171,7 @@ def test_bad_sparse_entries_are_named():
         ar.problems.sparse_completion(shape=(5, 5), rank=1, n_obs=20, n_test=6)
 
 
-def _ratings_pair():
+def _ratings_pair(center=True):
     from algoreg.problems import Ratings, RatingsProblem
     from algoreg.problems.ratings import hold_out
 
@@ -181,12 +181,14 @@ def _ratings_pair():
     values = rng.integers(1, 6, 500).astype(float)
     ratings = Ratings(keys // n, keys % n, values, (m, n))
     train, test = ratings.subset(np.arange(400)), ratings.subset(np.arange(400, 500))
-    dense = hold_out(RatingsProblem(train, test), 0.1, seed=1)
+    dense = hold_out(RatingsProblem(train, test, center=center), 0.1, seed=1)
     return dense, ar.problems.SparseRatingsProblem.from_ratings(dense)
 
 
-def test_sparse_ratings_equal_the_dense_ratings_problem():
-    dense, sparse = _ratings_pair()
+@pytest.mark.parametrize("center", [True, "bias"])
+def test_sparse_ratings_equal_the_dense_ratings_problem(center):
+    dense, sparse = _ratings_pair(center)
+    assert (dense.item_bias != 0).any() == (center == "bias")
     model = ar.models.get("factored", rank=3, init_scale=0.3, bias=True)
     kw = {
         "penalty": ar.penalties.ratio(0.01),
@@ -197,8 +199,9 @@ def test_sparse_ratings_equal_the_dense_ratings_problem():
     }
     a, b = ar.fit(dense, model, **kw), ar.fit(sparse, model, **kw)
     keys = ("train_loss", "rmse", "mae", "rmse_clipped", "mae_clipped", "train_rmse", "val_error")
+    rtol = 1e-8 if center is True else 1e-6  # the dense form holds its m × n offsets in float32
     for key in keys:
-        np.testing.assert_allclose(a.history[key], b.history[key], rtol=1e-8, err_msg=key)
+        np.testing.assert_allclose(a.history[key], b.history[key], rtol=rtol, err_msg=key)
     assert a.history["train_rmse"][-1] < 0.5 * a.history["train_rmse"][0]  # it trained
     with jax.enable_x64(True):  # a dense W scores the same on the sparse problem
         W = jnp.asarray(a.matrix)
@@ -216,3 +219,15 @@ def test_a_batch_of_sparse_trials_equals_its_trials_one_by_one():
     for p, seed, batched in zip(problems, (3, 4), together, strict=True):
         alone = ar.fit(p, model, penalty=ar.penalties.ratio(0.01), seed=seed, **kw)
         np.testing.assert_allclose(batched.matrix, alone.matrix, rtol=1e-5, atol=1e-6)
+
+
+def test_a_trial_of_a_model_with_factors_trains_on_the_sparse_ratings():
+    from algoreg.problems.sparse import for_model
+
+    dense, _ = _ratings_pair("bias")
+    factored = ar.models.get("factored", rank=3)
+    sparse = for_model(dense, factored)
+    assert isinstance(sparse, ar.problems.SparseRatingsProblem) and sparse.source is dense
+    assert for_model(dense, ar.models.get("factorization", depth=2)) is dense
+    completion = ar.problems.completion((6, 5), 1, 12, seed=0)
+    assert for_model(completion, factored) is completion

@@ -134,6 +134,7 @@ def run_batch(batch: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
 
 def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, Any]]:
     from ..engine import fit_many
+    from ..problems.sparse import for_model
     from .resolve import is_trained
 
     ids = [tid for tid, _ in batch]
@@ -144,9 +145,9 @@ def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, A
         ((tid, config),) = batch
         result = get(config["model"]["kind"]).run(config)
         return [_record(tid, result, time.perf_counter() - t0, 1)]
-    problems = [build_problem(c) for c in configs]
     parts = [build_training(c) for c in configs]
     first = parts[0]
+    problems = [for_model(build_problem(c), first["model"]) for c in configs]
     results = fit_many(
         problems,
         first["model"],
