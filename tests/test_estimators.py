@@ -259,7 +259,9 @@ def test_ratio_completer_methods_and_the_slow_warning(monkeypatch):
     assert dense.estimated_seconds((30, 30), 400) < 60
     assert auto.estimated_seconds((943, 1682), 80_000) < 180
     monkeypatch.setattr(RatioPenaltyCompleter, "WARN_SECONDS", 0.0)
-    with pytest.warns(SlowWarning, match=r"30×30 matrix with 400 observed entries: about"):
+    with pytest.warns(
+        SlowWarning, match=r"30×30 matrix with 400 observed entries \(max_steps=5\) may take"
+    ):
         RatioPenaltyCompleter(max_steps=5).fit(X)
 
 

@@ -13,8 +13,7 @@ import pytest
 from algoreg.baselines import BASELINES, lambda_max, solve
 from algoreg.baselines.biased_mf import fit_als, rating_scores
 from algoreg.baselines.recommender import SURPRISE_MISSING, surprise_available
-from algoreg.baselines.soft_impute import SlowConfigurationWarning
-from algoreg.errors import ConfigError
+from algoreg.errors import ConfigError, SlowWarning
 from algoreg.problems import CompletionProblem, Ratings, RatingsProblem
 from algoreg.problems.bias_fit import fit_biases
 from algoreg.problems.ratings import hold_out
@@ -231,7 +230,7 @@ def test_soft_impute_warns_before_a_long_solve_and_prints_progress(monkeypatch, 
     c = CompletionProblem(None, np.ones((8, 9), bool), np.arange(72.0).reshape(8, 9))
     monkeypatch.setattr(si, "SLOW_WARNING_S", 0.0)
     monkeypatch.setattr(si, "SLOW_ITERATION_S", 0.0)
-    with pytest.warns(SlowConfigurationWarning, match=r"up to 200 iterations .* may take"):
+    with pytest.warns(SlowWarning, match=r"up to 200 iterations .* may take"):
         si.soft_impute(c, n_lams=2, max_iters=100, tol=1e-3, verbose=True)
     out = capsys.readouterr().out
     assert out.count("soft_impute: lam") == 2 and "rank" in out
@@ -290,6 +289,11 @@ def test_report_pools_replicate_columns_like_seeds():
     assert row["test_error_sd"] == pytest.approx(0.01)
     assert row["n"] == 2
     assert "problem.split (u1, u2)" in report.note
+    from algoreg.report.interactive import figure_spec
+
+    meta["report"]["x"] = "problem.validation"  # one x value: a dot chart of the pooled folds
+    layout = figure_spec(build_report("s", meta, rows, history=lambda _: {}), {})["layout"]
+    assert layout["xaxis"]["title"]["text"] == "test_error (mean ± sd over problem.split and seeds)"
 
 
 # ----------------------------------------------------------------------------- preset
@@ -370,5 +374,5 @@ def test_deep_factorization_completer_defaults_shrink_for_large_matrices(monkeyp
     assert est.result_.steps == 30
     assert [f.shape for f in est.result_.factors] == [(64, 14), (12, 64)]
     monkeypatch.setattr(completers, "SLOW_FIT_S", 0.0)
-    with pytest.warns(completers.SlowConfigurationWarning, match=r"30 steps, width 64.*may take"):
+    with pytest.warns(SlowWarning, match=r"30 steps, width 64.*may take"):
         DeepFactorizationCompleter(depth=2, log_every=10).fit(X)

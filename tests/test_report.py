@@ -338,3 +338,20 @@ def test_report_facet_must_name_a_column(tmp_path):
     meta = {"report": {"facet": "model.dpth"}}
     with pytest.raises(ConfigError, match=r"facet = 'model.dpth'.*did you mean 'model.depth'"):
         build_report("x", meta, zhao_like_rows(), lambda _: {})
+
+
+def test_the_measured_headline_picks_the_best_by_the_metrics_direction():
+    from algoreg.report.analysis import _measured
+    from algoreg.report.plot import higher_is_better
+
+    assert higher_is_better("success") and higher_is_better("es_val_acc")
+    assert not higher_is_better("test_error") and not higher_is_better("es_rmse")
+    spec = {"x": "problem.n", "select": None, "plot": "summary"}
+    table = [
+        {"method": "a", "problem.n": 5, "success_mean": 0.2, "test_error_mean": 0.1},
+        {"method": "b", "problem.n": 5, "success_mean": 0.9, "test_error_mean": 0.3},
+    ]
+    high = _measured(table, {**spec, "y": "success"}, "method")
+    assert high == "highest mean success: at problem.n = 5 b (0.9)."
+    low = _measured(table, {**spec, "y": "test_error"}, "method")
+    assert low == "lowest mean test error: at problem.n = 5 a (0.1)."

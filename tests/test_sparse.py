@@ -222,7 +222,7 @@ def test_a_batch_of_sparse_trials_equals_its_trials_one_by_one():
 
 
 def test_a_trial_of_a_model_with_factors_trains_on_the_sparse_ratings():
-    from algoreg.problems.sparse import for_model
+    from algoreg.problems.ratings import for_model
 
     dense, _ = _ratings_pair("bias")
     factored = ar.models.get("factored", rank=3)

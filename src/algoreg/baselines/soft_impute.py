@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 
 from ..engine import FitResult
-from ..errors import ConvergenceWarning, check_bool, check_choice, check_int, check_real
+from ..errors import (
+    ConvergenceWarning,
+    SlowWarning,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+)
 from ..problems import Problem
 from .base import LinearData, blas_limit, linear_data, make_result, metrics64
 
@@ -40,10 +47,6 @@ SVD_METHODS = ("auto", "full", "randomized")
 SLOW_WARNING_S = 120.0  # warn when a SoftImpute solve may run longer than this
 SLOW_ITERATION_S = 0.05  # ... and one iteration takes this long (faster: a small matrix, whose
 #                          solve converges long before its iteration limit)
-
-
-class SlowConfigurationWarning(UserWarning):
-    """A configuration that may run long; the message gives the estimate and what to change."""
 
 
 def truncated_svd(
@@ -214,7 +217,7 @@ def soft_impute(
     (softImpute's ``rank.max``: the iteration then keeps the ``max_rank`` leading thresholded
     values, a rank-constrained SoftImpute; None: no cap). A solve whose worst case (n_lams ×
     max_iters iterations at the measured cost of the first) exceeds ``SLOW_WARNING_S`` warns
-    with :class:`SlowConfigurationWarning` and the estimate; ``verbose`` prints one line per λ.
+    with :class:`~algoreg.errors.SlowWarning` and the estimate; ``verbose`` prints one line per λ.
 
     ``history`` has one row per λ on the path: ``lam``, ``step`` (cumulative iterations),
     ``iters``, ``objective``, ``rank``, ``change`` and the problem's test metrics (and
@@ -326,7 +329,7 @@ def _warn_if_slow(first: float, iterations: int, data: LinearData) -> None:
             f"soft_impute on a {m}×{n} matrix: one iteration took {first:.2g} s, so up to "
             f"{iterations} iterations (n_lams × max_iters) may take ~{worst / 60:.0f} min; "
             "lower max_iters or n_lams, raise tol or lam, or cap max_rank to finish sooner",
-            SlowConfigurationWarning,
+            SlowWarning,
             stacklevel=4,
         )
 

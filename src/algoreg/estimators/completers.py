@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..baselines import SolverError, lambda_max, nuclear_norm, soft_impute
-from ..baselines.soft_impute import FULL_SVD_MAX, SlowConfigurationWarning
+from ..baselines.soft_impute import FULL_SVD_MAX
 from ..engine import FitResult, fit_many
 from ..errors import (
     INT32_MAX,
@@ -22,6 +22,7 @@ from ..errors import (
     check_int,
     check_real,
 )
+from ..metrics import early_stopping_metrics
 from ..models import factorization
 from ..models import get as get_model
 from ..optim import get as get_optimizer
@@ -37,14 +38,15 @@ NOMINAL_FLOPS = 1e10  # FLOP/s of one core, for the rough time estimates of slow
 SLOW_FIT_S = 300.0  # warn before a fit estimated to take longer than this
 
 
-def _slow(what: str, seconds: float, advice: str) -> None:
-    """Warn that ``what`` may take about ``seconds`` (a rough estimate) and what to change."""
-    if seconds > SLOW_FIT_S:
+def _slow(what: str, seconds: float, advice: str, limit: float | None = None) -> None:
+    """Warn that ``what`` may take about ``seconds`` (a rough estimate, when over ``limit``,
+    default :data:`SLOW_FIT_S`) and what to change."""
+    if seconds > (SLOW_FIT_S if limit is None else limit):
         hours = seconds / 3600
         when = f"~{hours:.0f} h" if hours >= 2 else f"~{seconds / 60:.0f} min"
         warnings.warn(
             f"{what} may take {when} on one core (a rough estimate); {advice}",
-            SlowConfigurationWarning,
+            SlowWarning,
             stacklevel=4,
         )
 
@@ -267,34 +269,31 @@ def _engine_fit(
 def _choose_stop(
     trials: list[FitResult], candidates: list, validation: float
 ) -> dict[str, Any] | None:
-    """The (candidate, log point) with the lowest validation error over a batch of trials, with
+    """The (candidate, log point) with the lowest validation error over a batch of trials
+    (each trial's early stop as :func:`~algoreg.metrics.early_stopping_metrics` reads it), with
     every trial's validation curve; None when no validation error is finite."""
-    curves = [np.asarray(t.history.get("val_error", []), dtype=float) for t in trials]
-    best = None
-    for i, curve in enumerate(curves):
-        if np.isfinite(curve).any():
-            k = int(np.nanargmin(np.where(np.isfinite(curve), curve, np.nan)))
-            if best is None or curve[k] < curves[best[0]][best[1]]:
-                best = (i, k)
-    if best is None:
+    stops = [early_stopping_metrics(t.history, {}, t.steps) for t in trials]
+    errors = [s.get("es_val_error", np.nan) for s in stops]
+    if not np.isfinite(errors).any():
         return None
-    i, k = best
+    i = int(np.nanargmin(errors))
     return {
         "validation": validation,
         "candidate": i,
-        "lam": candidates[i].lam if candidates[i] is not None else 0.0,
-        "step": int(trials[i].history["step"][k]),
-        "val_error": float(curves[i][k]),
+        "lam": 0.0 if candidates[i] is None else candidates[i].lam,
+        "step": int(stops[i]["es_step"]),
+        "val_error": float(errors[i]),
         "steps": [int(x) for x in trials[i].history["step"]],
-        "val_errors": [c.tolist() for c in curves],
+        "val_errors": [np.asarray(t.history["val_error"], float).tolist() for t in trials],
         "lams": [0.0 if c is None else c.lam for c in candidates],
     }
 
 
 def _checked_fit(problem: Problem, model, penalty, optimizer, kw: dict[str, Any]):
     """:func:`algoreg.fit` (a batch over ``penalty`` when it is a list, returning a list),
-    raising :class:`SolverError` on divergence and warning when ``max_steps`` came before
-    train loss ≤ ``tol`` (> 0)."""
+    raising :class:`SolverError` when a trial diverged (in a batch: when all did — the others'
+    validation curves still choose) and warning when ``max_steps`` came before train loss ≤
+    ``tol`` (> 0)."""
     batch = isinstance(penalty, list)
     penalties = penalty if batch else [penalty]
     seed = kw["seed"]
@@ -308,7 +307,9 @@ def _checked_fit(problem: Problem, model, penalty, optimizer, kw: dict[str, Any]
         **rest,
     )
     for result in results:
-        if result.status == "diverged":
+        if result.status == "diverged" and (
+            not batch or all(r.status == "diverged" for r in results)
+        ):
             raise SolverError(
                 f"algoreg.fit ({optimizer.kind})",
                 "diverged",
@@ -461,11 +462,12 @@ class RatioPenaltyCompleter(_EngineCompleter):
 
     ``None`` takes each method's default (:attr:`DEFAULTS`; the factored learning rate and
     init were chosen on a validation split of u1.base). ``fit_transform`` on u1.base takes
-    about a minute on one core with them (the dense method: over an hour).
+    74 s on one core with them (the dense method: over an hour).
 
-    Before a fit estimated to take over :attr:`WARN_SECONDS` a :class:`SlowWarning` states the
-    estimate; ``verbose=True`` prints progress. As for :class:`DeepFactorizationCompleter` the
-    data are scaled to RMS 1 for training (``lam``, ``init_scale`` are relative to that).
+    Before a fit estimated to take over :attr:`WARN_SECONDS` a
+    :class:`~algoreg.errors.SlowWarning` states the estimate; ``verbose=True`` prints progress.
+    As for :class:`DeepFactorizationCompleter` the data are scaled to RMS 1 for training
+    (``lam``, ``init_scale`` are relative to that).
     """
 
     METHODS = ("auto", "factored", "dense")
@@ -579,16 +581,14 @@ class RatioPenaltyCompleter(_EngineCompleter):
 
     def _solve(self, problem: CompletionProblem, params: dict[str, Any]) -> FitResult:
         p = self.resolved_params(problem.shape)
-        estimate = self.estimated_seconds(problem.shape, problem.n_obs)
-        if estimate > self.WARN_SECONDS:
-            warnings.warn(
-                f"RatioPenaltyCompleter(method={p['method']!r}) on a {problem.shape[0]}×"
-                f"{problem.shape[1]} matrix with {problem.n_obs} observed entries: about "
-                f"{estimate / 60:.0f} min for max_steps={p['max_steps']} on one core"
-                + (" (method='factored' is far faster)" if p["method"] == "dense" else ""),
-                SlowWarning,
-                stacklevel=4,
-            )
+        m, n = problem.shape
+        _slow(
+            f"RatioPenaltyCompleter(method={p['method']!r}) on a {m}×{n} matrix with "
+            f"{problem.n_obs} observed entries (max_steps={p['max_steps']})",
+            self.estimated_seconds(problem.shape, problem.n_obs),
+            "method='factored' is far faster" if p["method"] == "dense" else "lower max_steps",
+            limit=self.WARN_SECONDS,
+        )
         factored = p["method"] == "factored"
         if factored:
             model = get_model("factored", rank=p["rank"], init_scale=p["init_scale"], bias=True)

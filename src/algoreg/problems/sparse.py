@@ -20,7 +20,6 @@ import numpy as np
 from ..errors import ConfigError, check_int, check_shape
 from ..penalties.factored import factored_distance_sq, factored_frobenius_sq
 from .base import Array, Problem
-from .ratings import RatingsProblem
 from .sampled import entry_values, sampled_sq_loss, sorted_entries
 from .truth import check_sampled_low_rank
 
@@ -409,13 +408,3 @@ class SparseRatingsProblem(Problem):
             "train_rmse": jnp.sqrt(jnp.mean(train**2)),
             "val_error": jnp.sqrt(jnp.mean(val**2)) if n_val else jnp.asarray(jnp.nan),
         }
-
-
-def for_model(problem: Problem, model) -> Problem:
-    """The form of ``problem`` a trial of ``model`` trains on: a dense ratings problem becomes
-    its :class:`SparseRatingsProblem` when the model has factors (W = L Rᵀ), so each step costs
-    O(|Ω|k) instead of forming the m × n product (6mnk FLOPs); the results agree (the tests
-    compare them). Any other problem is returned as it is."""
-    if isinstance(problem, RatingsProblem) and hasattr(model, "factors"):
-        return SparseRatingsProblem.from_ratings(problem)
-    return problem

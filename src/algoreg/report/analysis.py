@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import ConfigError, did_you_mean
 from .checks import CheckResult, evaluate
-from .plot import plot_histories, plot_spectra, plot_summary, plot_tradeoff
+from .plot import higher_is_better, plot_histories, plot_spectra, plot_summary, plot_tradeoff
 from .selection import objective, reference_value, select_constrained
 from .table import TUNED, result_rows, select_best, sort_key, summarize, usable
 
@@ -215,12 +215,14 @@ def _measured(table: Sequence[dict[str, Any]], spec: dict[str, Any], group: str)
 
     parts = []
     if spec["plot"] == "summary" and group.startswith("method") and table and x in table[0]:
+        high = higher_is_better(spec["y"])
         for value in sorted({r[x] for r in table}, key=sort_key):
             rows = [r for r in table if r[x] == value and not math.isnan(r.get(y, math.nan))]
             if rows:
-                best = min(rows, key=lambda r: r[y])
+                best = (max if high else min)(rows, key=lambda r: r[y])
                 parts.append(f"at {at(value)} {best[group]} ({best[y]:.3g})")
-        return f"lowest mean {words}: " + "; ".join(parts) + "." if parts else ""
+        best_word = "highest" if high else "lowest"
+        return f"{best_word} mean {words}: " + "; ".join(parts) + "." if parts else ""
     keys = [k for k in (group, x) if table and k in table[0] and not k.startswith("method")]
 
     def label(r: dict[str, Any]) -> str:
@@ -268,6 +270,7 @@ def write_figure(report: StudyReport, out: str | Path) -> list[Path]:
         title=report.name,
         logx=spec["logx"],
         facet=spec["facet"],
+        replicates=spec["replicates"],
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from .analysis import StudyReport, chosen_rows
 from .payload import chosen_ids, exact, rounded
-from .plot import log_natural
+from .plot import log_natural, spread_over
 from .style import (
     PLOTLY_DASHES,
     PLOTLY_MARKERS,
@@ -109,6 +109,7 @@ def _summary(rows: list[dict[str, Any]], spec: Spec, hue: str) -> Spec:
     """Mean ± sd against x per series (a dot chart at a single x), facets as the static
     figure, and every trial as a small point."""
     x, y = spec["x"], spec["y"]
+    over = spread_over(spec.get("replicates", ()))
     facet = choose_facet(rows, hue, spec.get("facet"), x)
     looks = series_looks(rows, hue, facet)
     panels = facets(rows, facet)
@@ -151,7 +152,7 @@ def _summary(rows: list[dict[str, Any]], spec: Spec, hue: str) -> Spec:
                     "line": _line(look),
                     "marker": _marker(look, 10 if single else 8),
                     "hovertemplate": f"<b>{name}</b><br>mean %{{{'x' if single else 'y'}:.4g}}"
-                    f" ± %{{customdata[0]:.3g}} (sd over seeds)<extra></extra>",
+                    f" ± %{{customdata[0]:.3g}} (sd over {over})<extra></extra>",
                     "customdata": [[v] for v in sd],
                 }
             )
@@ -171,7 +172,7 @@ def _summary(rows: list[dict[str, Any]], spec: Spec, hue: str) -> Spec:
                 }
             )
         if single:
-            layout[f"xaxis{suffix}"].update(title={"text": f"{y} (mean ± sd)"})
+            layout[f"xaxis{suffix}"].update(title={"text": f"{y} (mean ± sd over {over})"})
             if log:
                 layout[f"xaxis{suffix}"]["type"] = "log"
             layout[f"yaxis{suffix}"].update(autorange="reversed", automargin=True)
@@ -182,7 +183,7 @@ def _summary(rows: list[dict[str, Any]], spec: Spec, hue: str) -> Spec:
             if log:
                 layout[f"yaxis{suffix}"]["type"] = "log"
     if not single:
-        layout["yaxis"]["title"] = {"text": f"{y} (mean ± sd over seeds)"}
+        layout["yaxis"]["title"] = {"text": f"{y} (mean ± sd over {over})"}
     layout["height"] = max(320, 60 + 36 * len(looks)) if single else 440
     return {"data": data, "layout": layout}
 

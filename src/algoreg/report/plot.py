@@ -40,6 +40,21 @@ def log_natural(name: str) -> bool:
     return name in LOG_NATURAL or name.endswith("_error") or name.startswith(("dist_", "min_dist"))
 
 
+HIGHER_BETTER = ("success", "ari", "accuracy", "recovered")
+
+
+def higher_is_better(name: str) -> bool:
+    """Whether more of a metric is better (success rates, accuracies, agreement indices); every
+    other metric reported here is an error, distance or cost."""
+    base = name.removeprefix("es_")
+    return base in HIGHER_BETTER or base.endswith(("_acc", "accuracy", "success"))
+
+
+def spread_over(replicates: Sequence[str] = ()) -> str:
+    """What a figure's mean ± sd pools: seeds, after the ``[report] replicates`` columns."""
+    return " and ".join([*replicates, "seeds"])
+
+
 def plot_summary(
     rows: Sequence[dict[str, Any]],
     out: str | Path,
@@ -51,6 +66,7 @@ def plot_summary(
     reference: dict[str, float] | None = None,
     logx: bool | None = None,
     facet: str | None = None,
+    replicates: Sequence[str] = (),
 ) -> list[Path]:
     """Mean ± sd of ``y`` against ``x`` with one line per ``hue`` value; writes PNG and PDF.
 
@@ -58,7 +74,8 @@ def plot_summary(
     (:func:`~algoreg.report.style.series_looks`) across panels; the legend sits outside the
     data. With a single ``x`` value the figure is a dot chart: one row per series, the mean
     with its sd as a bar and each trial as a small dot. Log scale on ``y`` for error-like
-    metrics. Returns the written paths.
+    metrics; the axis names what the sd pools (seeds and the ``replicates`` columns). Returns
+    the written paths.
     """
     plt = pyplot()
     ok = [r for r in rows if usable(r)]
@@ -104,7 +121,7 @@ def plot_summary(
         if facet:
             ax.set_title(facet_title(facet, value), fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
-    what = f"{y} (mean ± sd over seeds)"
+    what = f"{y} (mean ± sd over {spread_over(replicates)})"
     if single:
         for ax in axes[0]:
             ax.set_xlabel(what + (f" at {x} = {ok[0].get(x)}" if ok else ""))

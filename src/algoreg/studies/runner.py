@@ -134,7 +134,7 @@ def run_batch(batch: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
 
 def _run(batch: list[tuple[str, dict[str, Any]]], t0: float) -> list[dict[str, Any]]:
     from ..engine import fit_many
-    from ..problems.sparse import for_model
+    from ..problems.ratings import for_model
     from .resolve import is_trained
 
     ids = [tid for tid, _ in batch]
