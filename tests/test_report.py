@@ -355,3 +355,10 @@ def test_the_measured_headline_picks_the_best_by_the_metrics_direction():
     assert high == "highest mean success: at problem.n = 5 b (0.9)."
     low = _measured(table, {**spec, "y": "test_error"}, "method")
     assert low == "lowest mean test error: at problem.n = 5 a (0.1)."
+
+
+def test_a_checks_ratio_keeps_the_digits_its_margins_need():
+    from algoreg.report.checks import ratio_text
+
+    assert ratio_text(1.004) == "1.004" and ratio_text(0.9971) == "0.997"
+    assert ratio_text(1.0) == "1" and ratio_text(0.02) == "0.02" and ratio_text(25.04) == "25"

@@ -53,6 +53,12 @@ CHECK_KEYS = (
 COMPARES = ("ratio", "difference")
 
 
+def ratio_text(ratio: float) -> str:
+    """A check's ratio m/ref: three decimals between 0.1 and 10, where the 1% margins of checks
+    live (×1.004, not the ×1 of three significant digits), else three significant digits."""
+    return f"{ratio:.3f}".rstrip("0").rstrip(".") if 0.1 <= abs(ratio) < 10 else f"{ratio:.3g}"
+
+
 def check_problem(check: Any) -> str | None:
     """What is wrong with one ``[[report.checks]]`` entry, or None when it is valid."""
     if not isinstance(check, dict):
@@ -167,7 +173,7 @@ def evaluate(
             text = f"{label} {m:.3g}"
             if relative:
                 ref_where = where(ref_x) if ref_x != value else ""
-                change = f"{m - ref:+.3g}" if diff else f"×{m / ref:.3g}"
+                change = f"{m - ref:+.3g}" if diff else f"×{ratio_text(m / ref)}"
                 text += f" vs {ref_label}{ref_where} {ref:.3g}, {change}"
             words.append(f"{text}{where(value)} {'✓' if ok else '✗'}")
     if held and missing:  # e.g. a study still running: say what the verdict leaves out
