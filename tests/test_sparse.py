@@ -228,6 +228,7 @@ def test_a_trial_of_a_model_with_factors_trains_on_the_sparse_ratings():
     factored = ar.models.get("factored", rank=3)
     sparse = for_model(dense, factored)
     assert isinstance(sparse, ar.problems.SparseRatingsProblem) and sparse.source is dense
+    assert repr(sparse) == "Sparse" + repr(dense)
     assert for_model(dense, ar.models.get("factorization", depth=2)) is dense
     completion = ar.problems.completion((6, 5), 1, 12, seed=0)
     assert for_model(completion, factored) is completion

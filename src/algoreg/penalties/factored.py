@@ -18,6 +18,9 @@ is, at repeated singular values and at zero ones (rank-deficient L or R) alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
@@ -25,32 +28,44 @@ from jax.custom_batching import custom_vmap
 from .svd import thin_svd
 
 
-@custom_vmap
-def _qr(A: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Thin QR of ``A`` (…, m, k); under ``vmap`` on a CPU one matrix at a time (below)."""
+def _one_at_a_time(fn: Callable[[jax.Array], Any]) -> Callable[[jax.Array], Any]:
+    """``fn`` of one matrix that, under ``vmap`` on a CPU, runs one matrix at a time.
+
+    On a CPU a batched LAPACK call (QR, SVD) splits its batch over XLA's thread pool and waits;
+    two of them running at once (the QRs of F and G in a vmapped step) can each wait for
+    threads the other holds — measured with jax 0.10.2 on 2 cores: a vmapped factored model with
+    biases at k = 64 hung forever. One matrix at a time (``lax.map``) never splits; other
+    backends keep the batched call."""
+
+    @custom_vmap
+    def one(A):
+        return fn(A)
+
+    @one.def_vmap
+    def _rule(axis_size, in_batched, A):
+        (batched,) = in_batched
+        if batched and jax.default_backend() == "cpu":
+            out = jax.lax.map(one, A)
+        else:  # unbatched, or batched on the leading axis on another backend
+            out = fn(A)
+        return out, jax.tree_util.tree_map(lambda _: batched, out)
+
+    return one
+
+
+def _qr_pair(A: jax.Array) -> tuple[jax.Array, jax.Array]:
     Q, R = jnp.linalg.qr(A)
     return Q, R
 
 
-@_qr.def_vmap
-def _qr_rule(axis_size, in_batched, A):
-    # On a CPU a batched QR is one LAPACK call that splits its batch over XLA's thread pool and
-    # waits; two of them running at once (the QRs of F and G in a vmapped step) can each wait
-    # for threads the other holds — measured with jax 0.10.2 on 2 cores: a vmapped factored
-    # model with biases at k = 64 hung forever. One matrix at a time (lax.map) never splits.
-    (batched,) = in_batched
-    if not batched:
-        return _qr(A), (False, False)
-    if jax.default_backend() == "cpu":
-        return jax.lax.map(_qr, A), (True, True)
-    Q, R = jnp.linalg.qr(A)
-    return (Q, R), (True, True)
+_qr = _one_at_a_time(_qr_pair)
+_core_svd = _one_at_a_time(thin_svd)
 
 
 def _cores(L: jax.Array, R: jax.Array):
     Ql, Rl = _qr(jax.lax.stop_gradient(L))
     Qr, Rr = _qr(jax.lax.stop_gradient(R))
-    U, s, Vh = thin_svd(Rl @ jnp.swapaxes(Rr, -1, -2))
+    U, s, Vh = _core_svd(Rl @ jnp.swapaxes(Rr, -1, -2))
     return Ql, Rl, Qr, Rr, U, s, Vh
 
 

@@ -408,3 +408,6 @@ class SparseRatingsProblem(Problem):
             "train_rmse": jnp.sqrt(jnp.mean(train**2)),
             "val_error": jnp.sqrt(jnp.mean(val**2)) if n_val else jnp.asarray(jnp.nan),
         }
+
+    def __repr__(self) -> str:
+        return "Sparse" + repr(self.source)
