@@ -24,6 +24,7 @@ import numpy as np
 
 from ..engine import FitResult
 from ..errors import ConfigError, check_bool, check_int, check_real
+from ..problems.ratings import check_ratings_problem
 from .base import blas_limit, make_result
 
 
@@ -190,10 +191,7 @@ def biased_mf(
     problem's test metrics; ``history`` holds the chosen fit's sweeps. Without a validation
     set there must be a single k and λ (and all ``max_sweeps`` are run).
     """
-    from ..problems import RatingsProblem
-
-    if not isinstance(problem, RatingsProblem):
-        raise ConfigError(f"biased_mf needs a ratings problem, got {type(problem).__name__}")
+    check_ratings_problem(problem, "biased_mf")
     s = check_biased_mf(
         ranks=ranks,
         lams=lams,

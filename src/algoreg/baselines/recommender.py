@@ -17,6 +17,7 @@ import numpy as np
 
 from ..engine import FitResult
 from ..errors import ConfigError, check_choice, check_int, check_real
+from ..problems.ratings import check_ratings_problem
 from .base import blas_limit, make_result
 
 SURPRISE_ALGORITHMS = {"svd": "SVD", "svdpp": "SVDpp"}
@@ -24,14 +25,6 @@ SURPRISE_MISSING = (
     "scikit-surprise is not installed: `pip install algoreg[surprise]` (or `pip install "
     "scikit-surprise`) to run its SVD and SVD++ baselines"
 )
-
-
-def _ratings_problem(problem: Any, kind: str):
-    from ..problems import RatingsProblem
-
-    if not isinstance(problem, RatingsProblem):
-        raise ConfigError(f"{kind} needs a ratings problem, got {type(problem).__name__}")
-    return problem
 
 
 # ----------------------------------------------------------------------------- bias model
@@ -62,7 +55,7 @@ def bias_model(
     validation set). Metric ``chosen_lam`` holds the choice; ``seed`` is recorded only."""
     from ..problems.bias_fit import tuned_biases
 
-    problem = _ratings_problem(problem, "bias_model")
+    problem = check_ratings_problem(problem, "bias_model")
     s = check_bias_model(lams=lams, sweeps=sweeps, seed=seed)
     if problem.val is None and len(s["lams"]) > 1:
         raise ConfigError(
@@ -168,7 +161,7 @@ def surprise_model(
     (``"svdpp"``, Koren's SVD++) fitted to the problem's training ratings, its library
     defaults for every setting left None, ``random_state=seed``. Raises :class:`ConfigError`
     naming the extra to install when scikit-surprise is absent."""
-    problem = _ratings_problem(problem, "surprise")
+    problem = check_ratings_problem(problem, "surprise")
     s = check_surprise(
         algorithm=algorithm,
         n_factors=n_factors,

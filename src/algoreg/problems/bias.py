@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, check_int, check_real
+from ..errors import check_int, check_real
 from .bias_fit import fit_biases
-from .ratings import RatingsProblem
+from .ratings import RatingsProblem, check_ratings_problem
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,8 +43,7 @@ def _score(problem: RatingsProblem, name, mean, bu, bi, params) -> BiasModel:
 def global_mean(problem: RatingsProblem) -> BiasModel:
     """Predict the mean training rating μ for every entry (test RMSE = the test ratings'
     root-mean-square deviation from μ)."""
-    if not isinstance(problem, RatingsProblem):
-        raise ConfigError(f"global_mean needs a RatingsProblem, got {type(problem).__name__}")
+    check_ratings_problem(problem, "global_mean")
     m, n = problem.shape
     mu = float(np.mean(problem.train.values))
     return _score(problem, "global_mean", mu, np.zeros(m), np.zeros(n), {})
@@ -61,8 +60,7 @@ def bias_baseline(
     MovieLens-100K the test RMSE varies little with them (u1: 0.953–0.969 for λ from 1 to 25;
     Koren's (2008) Netflix values λ_u = 10, λ_i = 25 over-shrink on this smaller data set).
     """
-    if not isinstance(problem, RatingsProblem):
-        raise ConfigError(f"bias_baseline needs a RatingsProblem, got {type(problem).__name__}")
+    check_ratings_problem(problem, "bias_baseline")
     lam_user = check_real("lam_user", lam_user, low=0.0)
     lam_item = check_real("lam_item", lam_item, low=0.0)
     sweeps = check_int("sweeps", sweeps, low=1)

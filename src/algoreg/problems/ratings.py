@@ -16,6 +16,7 @@ raw scale for experiments that want it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -297,6 +298,13 @@ class RatingsProblem(Problem):
             f"RatingsProblem({name}shape={self.shape}, n_obs={self.n_obs}, "
             f"n_test={self.n_test}, center={self.center})"
         )
+
+
+def check_ratings_problem(problem: Any, who: str) -> RatingsProblem:
+    """``problem`` when it is a :class:`RatingsProblem`, else a ConfigError naming ``who``."""
+    if not isinstance(problem, RatingsProblem):
+        raise ConfigError(f"{who} needs a ratings problem, got {type(problem).__name__}")
+    return problem
 
 
 def for_model(problem: Problem, model) -> Problem:
