@@ -272,6 +272,7 @@ def test_ratio_completer_methods_and_the_slow_warning(monkeypatch):
         ({"validation": 1.0}, r"validation must be"),
         ({"method": "factored", "validation": 1e-4}, r"holds out 0; at least one"),
         ({"learning_rate": 0.0}, r"learning_rate must be"),
+        ({"center": "yes"}, r"center must be"),
     ],
 )
 def test_ratio_completer_rejects_bad_settings(kw, match):

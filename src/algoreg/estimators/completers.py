@@ -330,12 +330,18 @@ class _EngineCompleter(BaseCompleter):
     """Shared parameter checks of the completers trained by :func:`algoreg.fit`."""
 
     def _engine_kwargs(self, max_steps: Any = None) -> dict[str, Any]:
-        check_bool("center", self.center)
         max_steps = self.max_steps if max_steps is None else max_steps
         return {
             "max_steps": check_int("max_steps", max_steps, low=1, high=INT32_MAX),
-            "tol": check_real("tol", self.tol, low=0.0),
             "log_every": check_int("log_every", self.log_every, low=1),
+            **self._run_kwargs(),
+        }
+
+    def _run_kwargs(self) -> dict[str, Any]:
+        """The checked settings every engine completer passes as they are (and ``center``)."""
+        check_bool("center", self.center)
+        return {
+            "tol": check_real("tol", self.tol, low=0.0),
             "seed": check_int("seed", self.seed, low=0, high=UINT32_MAX),
             "dtype": self.dtype,
         }
@@ -553,15 +559,9 @@ class RatioPenaltyCompleter(_EngineCompleter):
         return out
 
     def _check_params(self) -> dict[str, Any]:
-        check_choice("method", self.method, self.METHODS)
         check_bool("verbose", self.verbose)
         self.resolved_params((1, 1))  # every given value's type and range, before the data
-        return {
-            "tol": check_real("tol", self.tol, low=0.0),
-            "seed": check_int("seed", self.seed, low=0, high=UINT32_MAX),
-            "dtype": self.dtype,
-            "progress": self.verbose,
-        }
+        return {**self._run_kwargs(), "progress": self.verbose}
 
     def estimated_seconds(self, shape: tuple[int, int], n_obs: int) -> float:
         """A rough wall time of the fit (both passes with ``validation``), scaled from per-step
